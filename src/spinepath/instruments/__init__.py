@@ -1,0 +1,1 @@
+"""Validated outcome and screening questionnaires: definitions as data and exact scoring."""
