@@ -1,0 +1,238 @@
+"""The small condition language clinical rules are written in, with Kleene three-valued logic.
+
+A condition is YAML data: a string atom or a mapping.
+
+* ``"history.cancer"`` — a yes/no fact is yes; ``"not history.cancer"`` — it is no.
+* ``"age > 70"``, ``"cauda_equina.onset_days < 14"``, ``"neurology.leg_weakness == both"``,
+  ``"neurology.leg_weakness != none"``, ``"history.trauma in [minor, major]"``.
+* ``"cauda_equina.onset_days is unanswered"`` — yes exactly when the question was not answered.
+* ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``, ``{at_least: 4, of: [...]}``.
+
+An unanswered fact is ``None`` and makes an atom *unknown*; ``all``/``any``/``not`` follow Kleene
+logic, so "unknown" survives exactly where a yes could still change the answer. The same parsed
+condition compiles to a per-person predicate (with the facts it read) and to a Polars expression
+over a whole population; Polars' boolean operators follow the same Kleene rules.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+FactValue = bool | int | float | str | None
+Facts = Mapping[str, FactValue]
+Tri = bool | None
+
+
+class ConditionError(ValueError):
+    """A condition in the knowledge base cannot be parsed."""
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+}
+_ATOM = re.compile(
+    r"^\s*(?P<neg>not\s+)?(?P<fact>[a-z_][a-z0-9_.]*)\s*"
+    r"(?:(?P<unanswered>is\s+unanswered)|(?P<op>==|!=|>=|<=|>|<|in)\s*(?P<value>.+?))?\s*$"
+)
+
+
+def _parse_scalar(text: str) -> FactValue:
+    text = text.strip()
+    if text in {"true", "false"}:
+        return text == "true"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip("'\"")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed condition: evaluate per person, or compile for a population."""
+
+    kind: str
+    fact: str | None = None
+    op: str | None = None
+    value: FactValue | tuple[FactValue, ...] = None
+    negate: bool = False
+    children: tuple[Condition, ...] = ()
+    threshold: int = 0
+
+    # --- introspection -------------------------------------------------------------------
+    def facts(self) -> frozenset[str]:
+        if self.fact is not None:
+            return frozenset({self.fact})
+        out: frozenset[str] = frozenset()
+        for child in self.children:
+            out |= child.facts()
+        return out
+
+    # --- per person ----------------------------------------------------------------------
+    def evaluate(self, facts: Facts) -> Tri:
+        kind = self.kind
+        if kind == "atom":
+            return self._atom(facts)
+        if kind == "all":
+            unknown = False
+            for child in self.children:
+                result = child.evaluate(facts)
+                if result is False:
+                    return False
+                if result is None:
+                    unknown = True
+            return None if unknown else True
+        if kind == "any":
+            unknown = False
+            for child in self.children:
+                result = child.evaluate(facts)
+                if result is True:
+                    return True
+                if result is None:
+                    unknown = True
+            return None if unknown else False
+        if kind == "not":
+            result = self.children[0].evaluate(facts)
+            return None if result is None else not result
+        # at_least
+        yes = unknown = 0
+        for child in self.children:
+            result = child.evaluate(facts)
+            if result is True:
+                yes += 1
+            elif result is None:
+                unknown += 1
+        if yes >= self.threshold:
+            return True
+        if yes + unknown < self.threshold:
+            return False
+        return None
+
+    def _atom(self, facts: Facts) -> Tri:
+        assert self.fact is not None
+        value = facts.get(self.fact)
+        if self.op == "unanswered":
+            return (value is None) != self.negate
+        if value is None:
+            return None
+        if self.op is None:
+            result = bool(value)
+        elif self.op == "in":
+            assert isinstance(self.value, tuple)
+            result = value in self.value
+        else:
+            result = _COMPARISONS[self.op](value, self.value)
+        return not result if self.negate else result
+
+    # --- population ----------------------------------------------------------------------
+    def to_polars(self) -> pl.Expr:
+        kind = self.kind
+        if kind == "atom":
+            assert self.fact is not None
+            column = pl.col(self.fact)
+            if self.op == "unanswered":
+                expr = column.is_null()
+            elif self.op is None:
+                expr = column.cast(pl.Boolean)
+            elif self.op == "in":
+                assert isinstance(self.value, tuple)
+                # is_in maps null to null only when told to; keep unknown unknown.
+                expr = pl.when(column.is_null()).then(None).otherwise(column.is_in(self.value))
+            else:
+                expr = _COMPARISONS[self.op](column, pl.lit(self.value))
+            return ~expr if self.negate else expr
+        if kind == "all":
+            return pl.all_horizontal([c.to_polars() for c in self.children])
+        if kind == "any":
+            return pl.any_horizontal([c.to_polars() for c in self.children])
+        if kind == "not":
+            return ~self.children[0].to_polars()
+        parts = [c.to_polars() for c in self.children]
+        yes = pl.sum_horizontal([p.fill_null(False).cast(pl.Int32) for p in parts])
+        unknown = pl.sum_horizontal([p.is_null().cast(pl.Int32) for p in parts])
+        return (
+            pl.when(yes >= self.threshold)
+            .then(pl.lit(True))
+            .when(yes + unknown < self.threshold)
+            .then(pl.lit(False))
+            .otherwise(pl.lit(None, dtype=pl.Boolean))
+        )
+
+
+def parse(spec: object, *, where: str = "condition") -> Condition:
+    """Parse YAML data into a ``Condition``; ``where`` names the entry in error messages."""
+    if isinstance(spec, str):
+        return _parse_atom(spec, where)
+    if isinstance(spec, Mapping):
+        keys = set(spec)
+        if keys == {"all"} or keys == {"any"}:
+            (kind,) = keys
+            children = spec[kind]
+            if not isinstance(children, Sequence) or isinstance(children, str) or not children:
+                raise ConditionError(f"{where}: '{kind}' needs a non-empty list")
+            return Condition(
+                kind=kind,
+                children=tuple(
+                    parse(c, where=f"{where}.{kind}[{i}]") for i, c in enumerate(children)
+                ),
+            )
+        if keys == {"not"}:
+            return Condition(kind="not", children=(parse(spec["not"], where=f"{where}.not"),))
+        if keys == {"at_least", "of"}:
+            threshold = spec["at_least"]
+            children = spec["of"]
+            if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+                raise ConditionError(f"{where}: 'at_least' needs a whole number >= 1")
+            if not isinstance(children, Sequence) or len(children) < threshold:
+                raise ConditionError(f"{where}: 'of' needs at least {threshold} conditions")
+            return Condition(
+                kind="at_least",
+                threshold=threshold,
+                children=tuple(parse(c, where=f"{where}.of[{i}]") for i, c in enumerate(children)),
+            )
+        raise ConditionError(f"{where}: unknown condition keys {sorted(map(str, keys))}")
+    raise ConditionError(
+        f"{where}: a condition is a string or a mapping, not {type(spec).__name__}"
+    )
+
+
+def _parse_atom(text: str, where: str) -> Condition:
+    match = _ATOM.match(text)
+    if match is None:
+        raise ConditionError(f"{where}: cannot read condition {text!r}")
+    negate = match["neg"] is not None
+    if match["unanswered"]:
+        return Condition(kind="atom", fact=match["fact"], op="unanswered", negate=negate)
+    op = match["op"]
+    raw = match["value"]
+    if op is None:
+        return Condition(kind="atom", fact=match["fact"], negate=negate)
+    assert raw is not None
+    if op == "in":
+        inner = raw.strip()
+        if not (inner.startswith("[") and inner.endswith("]")):
+            raise ConditionError(f"{where}: 'in' needs a [list] in {text!r}")
+        items = tuple(_parse_scalar(part) for part in inner[1:-1].split(",") if part.strip())
+        return Condition(kind="atom", fact=match["fact"], op=op, value=items, negate=negate)
+    return Condition(
+        kind="atom", fact=match["fact"], op=op, value=_parse_scalar(raw), negate=negate
+    )
+
+
+def facts_read(condition: Condition, facts: Facts) -> dict[str, FactValue]:
+    """The facts a condition looked at, with their values, for the explanation trace."""
+    return {name: facts.get(name) for name in sorted(condition.facts())}

@@ -1,0 +1,252 @@
+"""Flatten an ``Intake`` into the flat fact record every clinical rule reads.
+
+Fact names are dotted paths (``cauda_equina.saddle_numbness``, ``pain.low_back.intensity``).
+The same record is one row of a population table, so rules never see nested input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, get_args, get_origin
+
+import polars as pl
+from pydantic import BaseModel
+
+from spinepath.conditions import FactValue
+from spinepath.instruments import startback
+from spinepath.intake import (
+    CaudaEquina,
+    History,
+    ImagingFinding,
+    Inflammatory,
+    Intake,
+    Mimics,
+    Neurology,
+    Radiation,
+    Systemic,
+    TreatmentType,
+)
+
+Facts = dict[str, FactValue]
+
+_SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("radiation", Radiation),
+    ("neurology", Neurology),
+    ("cauda_equina", CaudaEquina),
+    ("systemic", Systemic),
+    ("history", History),
+    ("mimics", Mimics),
+    ("inflammatory", Inflammatory),
+)
+_REGIONS = ("neck", "upper_back", "low_back")
+_REGION_FIELDS = (
+    "intensity",
+    "duration_weeks",
+    "worse_with_movement",
+    "not_eased_by_rest",
+    "worse_at_night",
+    "worse_on_straining",
+)
+_PAIN_FLAGS = ("worse_with_movement", "not_eased_by_rest", "worse_at_night", "worse_on_straining")
+# Active conservative care NICE NG59 1.2 recommends; adequacy of a trial is judged on these.
+_CONSERVATIVE = ("exercise_programme", "physiotherapy", "combined_physical_psychological")
+_NOT_BETTER = frozenset({"worse", "none", "partial"})
+_FINDINGS: tuple[str, ...] = get_args(ImagingFinding)
+_TREATMENTS: tuple[str, ...] = get_args(TreatmentType)
+
+
+def _kleene_any(values: Iterable[bool | None]) -> bool | None:
+    unknown = False
+    for value in values:
+        if value is True:
+            return True
+        if value is None:
+            unknown = True
+    return None if unknown else False
+
+
+def flatten(intake: Intake) -> Facts:
+    facts: Facts = {"age": intake.age, "sex": intake.sex}
+    for prefix, _model in _SECTIONS:
+        section = getattr(intake, prefix)
+        for name, value in section:
+            facts[f"{prefix}.{name}"] = value
+
+    by_region = {r.region: r for r in intake.regions}
+    for region in _REGIONS:
+        pain = by_region.get(region)
+        facts[f"pain.{region}"] = pain is not None
+        for name in _REGION_FIELDS:
+            facts[f"pain.{region}.{name}"] = getattr(pain, name) if pain is not None else None
+    regions = list(by_region.values())
+    facts["pain.max_intensity"] = max(r.intensity for r in regions)
+    facts["pain.duration_weeks"] = max(r.duration_weeks for r in regions)
+    # Whole years since the longest-running pain began (NG65 asks whether it began before 45).
+    facts["pain.onset_age"] = intake.age - int(facts["pain.duration_weeks"]) // 52  # type: ignore[arg-type]
+    facts["pain.sudden_onset"] = _kleene_any(
+        None if r.onset is None else r.onset == "sudden" for r in regions
+    )
+    for flag in _PAIN_FLAGS:
+        facts[f"pain.{flag}"] = _kleene_any(getattr(r, flag) for r in regions)
+
+    facts.update(_treatment_facts(intake))
+    facts.update(_imaging_facts(intake))
+    facts.update(_health_facts(intake))
+
+    scored = startback.score(intake.startback) if intake.startback is not None else None
+    facts["startback.total"] = scored.total if scored else None
+    facts["startback.psychosocial"] = scored.psychosocial if scored else None
+    facts["startback.risk"] = scored.risk_group if scored else None
+
+    facts["outcomes.odi_percent"] = intake.outcomes.odi_percent
+    facts["outcomes.rmdq"] = intake.outcomes.rmdq
+    facts["outcomes.ndi_percent"] = intake.outcomes.ndi_percent
+    facts["work_status"] = intake.work_status
+    return facts
+
+
+def _treatment_facts(intake: Intake) -> Facts:
+    facts: Facts = {}
+    for kind in _TREATMENTS:
+        tried = [t for t in intake.treatments_tried if t.type == kind]
+        facts[f"treatment.{kind}.weeks"] = max((t.weeks for t in tried), default=0)
+    active = [t for t in intake.treatments_tried if t.type in _CONSERVATIVE]
+    facts["conservative.weeks"] = max((t.weeks for t in active), default=0)
+    responses = [t.response for t in active]
+    if not active:
+        improved: bool | None = False
+    elif "good" in responses:
+        improved = True
+    elif all(r in _NOT_BETTER for r in responses):
+        improved = False
+    else:
+        improved = None
+    facts["conservative.improved"] = improved
+    facts["treatment.any_weeks"] = max((t.weeks for t in intake.treatments_tried), default=0)
+    return facts
+
+
+_SURGICAL_LESIONS = frozenset(
+    {"disc_herniation", "spinal_stenosis", "spondylolisthesis", "fracture", "cord_compression"}
+)
+
+
+def _concordance(intake: Intake) -> bool | None:
+    """Yes if a lesion surgery treats fits the symptoms; no if imaging shows none that fits."""
+    if not intake.imaging:
+        return None
+    lesions = [i.matches_symptoms for i in intake.imaging if i.finding in _SURGICAL_LESIONS]
+    if not lesions:
+        return False
+    return _kleene_any(lesions)
+
+
+def _imaging_facts(intake: Intake) -> Facts:
+    facts: Facts = {"imaging.done": bool(intake.imaging), "imaging.concordant": _concordance(intake)}
+    for finding in _FINDINGS:
+        studies = [i for i in intake.imaging if i.finding == finding]
+        facts[f"imaging.{finding}"] = bool(studies)
+        facts[f"imaging.{finding}.matches"] = (
+            _kleene_any(i.matches_symptoms for i in studies) if studies else False
+        )
+    return facts
+
+
+def _health_facts(intake: Intake) -> Facts:
+    health = intake.health
+    bmi = health.bmi
+    if bmi is None and health.height_cm is not None and health.weight_kg is not None:
+        bmi = round(health.weight_kg / (health.height_cm / 100) ** 2, 1)
+    return {
+        "health.smoking": health.smoking,
+        "health.bmi": bmi,
+        "health.diabetes": health.diabetes,
+        "health.heart_disease": health.heart_disease,
+        "health.lung_disease": health.lung_disease,
+        "health.kidney_disease": health.kidney_disease,
+        "health.anticoagulants": health.anticoagulants,
+    }
+
+
+def _polars_type(value_types: set[type]) -> pl.DataType:
+    if value_types <= {bool}:
+        return pl.Boolean()
+    if value_types <= {int}:
+        return pl.Int64()
+    if value_types <= {int, float}:
+        return pl.Float64()
+    return pl.String()
+
+
+def fact_schema() -> dict[str, pl.DataType]:
+    """Column types of the fact table, derived from the intake model (never from data)."""
+    sample = _schema_probe()
+    return {name: _polars_type(types) for name, types in sample.items()}
+
+
+def _schema_probe() -> dict[str, set[type]]:
+    # The types each fact can take, read from the model's field annotations.
+    types: dict[str, set[type]] = {"age": {int}, "sex": {str}, "work_status": {str}}
+    for prefix, model in _SECTIONS:
+        for name, field in model.model_fields.items():
+            types[f"{prefix}.{name}"] = _annotation_types(field.annotation)
+    for region in _REGIONS:
+        types[f"pain.{region}"] = {bool}
+        for name in _REGION_FIELDS:
+            types[f"pain.{region}.{name}"] = (
+                {int} if name in {"intensity", "duration_weeks"} else {bool}
+            )
+    types["pain.max_intensity"] = {int}
+    types["pain.duration_weeks"] = {int}
+    types["pain.onset_age"] = {int}
+    types["pain.sudden_onset"] = {bool}
+    for flag in _PAIN_FLAGS:
+        types[f"pain.{flag}"] = {bool}
+    for kind in _TREATMENTS:
+        types[f"treatment.{kind}.weeks"] = {int}
+    types["conservative.weeks"] = {int}
+    types["conservative.improved"] = {bool}
+    types["treatment.any_weeks"] = {int}
+    types["imaging.done"] = {bool}
+    types["imaging.concordant"] = {bool}
+    for finding in _FINDINGS:
+        types[f"imaging.{finding}"] = {bool}
+        types[f"imaging.{finding}.matches"] = {bool}
+    types["health.smoking"] = {str}
+    types["health.bmi"] = {float}
+    for name in ("diabetes", "heart_disease", "lung_disease", "kidney_disease", "anticoagulants"):
+        types[f"health.{name}"] = {bool}
+    types["startback.total"] = {int}
+    types["startback.psychosocial"] = {int}
+    types["startback.risk"] = {str}
+    for name in ("odi_percent", "rmdq", "ndi_percent"):
+        types[f"outcomes.{name}"] = {int}
+    return types
+
+
+def _annotation_types(annotation: object) -> set[type]:
+    if get_origin(annotation) is Annotated:
+        return _annotation_types(get_args(annotation)[0])
+    args = get_args(annotation)
+    if not args:
+        return {annotation} if isinstance(annotation, type) else {str}
+    out: set[type] = set()
+    for arg in args:
+        if arg is type(None):
+            continue
+        if isinstance(arg, str):
+            out.add(str)
+        elif isinstance(arg, type):
+            out.add(arg)
+        else:
+            out |= _annotation_types(arg)
+    return out or {str}
+
+
+def known_facts() -> frozenset[str]:
+    return frozenset(_schema_probe())
+
+
+def facts_frame(records: Iterable[Facts]) -> pl.DataFrame:
+    """A population fact table with the declared column types."""
+    return pl.DataFrame(list(records), schema=fact_schema(), orient="row")

@@ -1,0 +1,445 @@
+"""Load and validate the clinical knowledge base (YAML files under ``spinepath/knowledge``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from spinepath.assessment import CandidacyStatus, Level
+from spinepath.conditions import Condition, ConditionError, parse
+from spinepath.facts import known_facts
+
+
+class KnowledgeError(ValueError):
+    """The knowledge base cannot be loaded; the message names the file and entry."""
+
+
+def _condition(value: object) -> Condition:
+    if isinstance(value, Condition):
+        return value
+    return parse(value)
+
+
+Cond = Annotated[Condition, BeforeValidator(_condition)]
+SourceRefs = Annotated[list[str], Field(min_length=1)]
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Source(Entry):
+    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
+    citation: str
+    url: str
+    kind: Literal[
+        "guideline",
+        "trial",
+        "review",
+        "cohort",
+        "registry",
+        "patient_information",
+        "quality_measure",
+        "other",
+    ]
+    verification: Literal["verified", "secondary", "unverified"]
+    note: str | None = None
+
+
+class Referral(Entry):
+    id: str
+    label: str
+    sources: SourceRefs
+
+
+class ConcernDef(Entry):
+    code: str
+    label: str
+    summary: str
+    referral: str
+    sources: SourceRefs
+
+
+class Derived(Entry):
+    id: str
+    when: Cond
+    sources: SourceRefs
+
+
+class QuestionDef(Entry):
+    fact: str
+    screen: Literal["emergency", "red_flag"]
+    question: str
+    ask_if: Cond | None = None
+
+
+class RedFlagRule(Entry):
+    id: str
+    version: int = Field(ge=1)
+    concern: str | None
+    level: Level
+    finding: str
+    when: Cond
+    sources: SourceRefs
+
+
+class LevelText(Entry):
+    headline: str
+    instructions: list[str]
+    safety_net: list[str]
+
+
+class LevelRule(Entry):
+    id: str
+    version: int = Field(ge=1)
+    level: Level
+    finding: str
+    when: Cond
+    sources: SourceRefs
+
+
+class UnansweredFloor(Entry):
+    emergency: Level
+    red_flag: Level
+    sources: SourceRefs
+
+
+class Levels(Entry):
+    texts: dict[Level, LevelText]
+    unanswered_floor: UnansweredFloor
+    rules: list[LevelRule]
+
+
+class PatternDef(Entry):
+    id: Literal[
+        "myelopathic", "neurogenic_claudication", "radicular", "thoracic_referred", "non_specific"
+    ]
+    version: int = Field(ge=1)
+    description: str
+    when: Cond
+    sources: SourceRefs
+
+
+class DurationDef(Entry):
+    definition: str
+    acute_below_weeks: int
+    chronic_above_weeks: int
+    sources: SourceRefs
+
+
+class Patterns(Entry):
+    duration: DurationDef
+    types: list[PatternDef]
+
+
+class CareItem(Entry):
+    id: str
+    version: int = Field(ge=1)
+    text: str
+    when: Cond
+    sources: SourceRefs
+
+
+class NextStepRule(CareItem):
+    review_after_weeks: int = Field(ge=0)
+
+
+class NotRecommendedItem(Entry):
+    id: str
+    version: int = Field(ge=1)
+    item: str
+    reason: str
+    when: Cond
+    sources: SourceRefs
+
+
+class Care(Entry):
+    now: list[CareItem]
+    self_management: list[CareItem]
+    prevention: list[CareItem]
+    next_step: list[NextStepRule]
+    not_recommended: list[NotRecommendedItem]
+
+
+class ImagingRule(Entry):
+    id: str
+    version: int = Field(ge=1)
+    when: Cond
+    indicated: bool
+    timing: Literal["none", "immediate", "within_24_hours", "within_1_week", "after_trial_of_care"]
+    modality: str | None
+    reason: str
+    sources: SourceRefs
+
+
+class CriterionDef(Entry):
+    code: str
+    version: int = Field(ge=1)
+    label: str
+    detail: str
+    when: Cond
+    sources: SourceRefs
+
+
+class StatusRule(Entry):
+    id: str
+    version: int = Field(ge=1)
+    status: CandidacyStatus
+    referral: str | None
+    summary: str
+    when: Cond
+    sources: SourceRefs
+
+
+class Surgery(Entry):
+    criteria: list[CriterionDef]
+    statuses: list[StatusRule]
+
+
+class SeedClaim(Entry):
+    id: str
+    version: int = Field(ge=1)
+    claim: str
+    seed: str
+    verdict: Literal["contradicted", "overstated", "supported", "unverified"]
+    evidence: str
+    sources: SourceRefs
+
+
+class Meta(Entry):
+    version: str
+    reviewed: str
+    review_policy: str
+
+
+class KnowledgeBase(Entry):
+    meta: Meta
+    content_hash: str
+    sources: dict[str, Source]
+    referrals: dict[str, Referral]
+    concerns: dict[str, ConcernDef]
+    derived: list[Derived]
+    questions: list[QuestionDef]
+    red_flags: list[RedFlagRule]
+    levels: Levels
+    patterns: Patterns
+    care: Care
+    imaging: list[ImagingRule]
+    surgery: Surgery
+    seed_claims: list[SeedClaim]
+
+    @property
+    def version(self) -> str:
+        return f"{self.meta.version}+{self.content_hash[:12]}"
+
+    def entries(self) -> Iterator[tuple[str, str, Entry]]:
+        """Every entry as (kind, id, entry), for lookup, display and validation."""
+        for source in self.sources.values():
+            yield "source", source.id, source
+        for referral in self.referrals.values():
+            yield "referral", referral.id, referral
+        for concern in self.concerns.values():
+            yield "concern", concern.code, concern
+        for derived in self.derived:
+            yield "derived", derived.id, derived
+        for question in self.questions:
+            yield "question", f"Q:{question.fact}", question
+        for rule in self.red_flags:
+            yield "red_flag", rule.id, rule
+        for level_rule in self.levels.rules:
+            yield "level", level_rule.id, level_rule
+        for pattern in self.patterns.types:
+            yield "pattern", f"PT-{pattern.id}", pattern
+        for section in ("now", "self_management", "prevention", "next_step", "not_recommended"):
+            for item in getattr(self.care, section):
+                yield f"care.{section}", item.id, item
+        for imaging in self.imaging:
+            yield "imaging", imaging.id, imaging
+        for criterion in self.surgery.criteria:
+            yield "surgical_criterion", f"SC-{criterion.code}", criterion
+        for status in self.surgery.statuses:
+            yield "surgical_status", status.id, status
+        for claim in self.seed_claims:
+            yield "seed_claim", claim.id, claim
+
+    def find(self, entry_id: str) -> tuple[str, Entry] | None:
+        for kind, key, entry in self.entries():
+            if key == entry_id:
+                return kind, entry
+        return None
+
+
+# Facts the engine adds while it works; rules may read them.
+ENGINE_FACTS = frozenset(
+    {
+        "triage.rank",
+        "imaging.indicated",
+        "surgical.referral_due",
+        "surgical.status",
+    }
+)
+
+
+def knowledge_dir() -> Path:
+    return Path(str(files("spinepath") / "knowledge"))
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path.name}: not valid YAML: {exc}") from exc
+
+
+def _validate(model: type[BaseModel], data: object, where: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        entry = _entry_name(data, first["loc"])
+        raise KnowledgeError(f"{where}{entry}: {loc}: {first['msg']}") from exc
+    except ConditionError as exc:
+        raise KnowledgeError(f"{where}: {exc}") from exc
+
+
+def _entry_name(data: object, loc: tuple[int | str, ...]) -> str:
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            break
+        if isinstance(node, dict):
+            name = node.get("id") or node.get("code") or node.get("fact")
+            if name:
+                return f" [{name}]"
+    return ""
+
+
+def load(directory: Path | None = None) -> KnowledgeBase:
+    """Read every knowledge file; raise ``KnowledgeError`` naming the file and entry."""
+    root = directory or knowledge_dir()
+    if not root.is_dir():
+        raise KnowledgeError(f"knowledge directory not found: {root}")
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.yaml")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+
+    def read(name: str) -> Any:
+        path = root / name
+        if not path.is_file():
+            raise KnowledgeError(f"missing knowledge file: {name}")
+        return _read_yaml(path)
+
+    sources: list[Source] = []
+    for path in sorted((root / "sources").glob("*.yaml")):
+        sources.extend(
+            _validate(Source, item, f"sources/{path.name}") for item in _read_yaml(path) or []
+        )
+    duplicates = [sid for sid, n in Counter(s.id for s in sources).items() if n > 1]
+    if duplicates:
+        raise KnowledgeError(f"sources: duplicate source ids {sorted(duplicates)}")
+    data = {
+        "meta": read("meta.yaml"),
+        "content_hash": digest.hexdigest(),
+        "sources": {s.id: s for s in sources},
+        "referrals": {r["id"]: r for r in read("referrals.yaml")},
+        "concerns": {c["code"]: c for c in read("concerns.yaml")},
+        "derived": read("derived.yaml"),
+        "questions": read("questions.yaml"),
+        "red_flags": read("red_flags.yaml"),
+        "levels": read("levels.yaml"),
+        "patterns": read("patterns.yaml"),
+        "care": read("care.yaml"),
+        "imaging": read("imaging.yaml"),
+        "surgery": read("surgery.yaml"),
+        "seed_claims": read("seed_claims.yaml"),
+    }
+    return _validate(KnowledgeBase, data, "knowledge")  # type: ignore[no-any-return]
+
+
+@cache
+def default() -> KnowledgeBase:
+    """The packaged knowledge base, loaded once per process on first use."""
+    kb = load()
+    problems = check(kb)
+    if problems:
+        raise KnowledgeError("knowledge base failed its checks:\n" + "\n".join(problems))
+    return kb
+
+
+def _conditions(kb: KnowledgeBase) -> Iterator[tuple[str, Condition]]:
+    for _kind, key, entry in kb.entries():
+        for name in ("when", "ask_if"):
+            condition = getattr(entry, name, None)
+            if isinstance(condition, Condition):
+                yield key, condition
+
+
+def available_facts(kb: KnowledgeBase) -> frozenset[str]:
+    names = set(known_facts()) | set(ENGINE_FACTS)
+    names |= {d.id for d in kb.derived}
+    names |= {f"pattern.{p.id}" for p in kb.patterns.types}
+    for code in kb.concerns:
+        names |= {f"concern.{code}", f"concern.{code}.rank"}
+    names |= {f"criterion.{c.code}" for c in kb.surgery.criteria}
+    return frozenset(names)
+
+
+def check(kb: KnowledgeBase) -> list[str]:
+    """Every problem that makes the knowledge base unsafe to use; empty when it is sound."""
+    problems: list[str] = []
+    ids = Counter(key for _kind, key, _entry in kb.entries())
+    problems += [f"duplicate id {key!r} ({n} entries)" for key, n in ids.items() if n > 1]
+
+    for kind, key, entry in kb.entries():
+        for ref in getattr(entry, "sources", []) or []:
+            source_id = ref.split(":", 1)[0]
+            if source_id not in kb.sources:
+                problems.append(f"{kind} {key}: source {source_id!r} is not in the registry")
+        if kind == "source":
+            continue
+        if not getattr(entry, "sources", None) and kind not in {"question"}:
+            problems.append(f"{kind} {key}: has no source")
+
+    facts = available_facts(kb)
+    for key, condition in _conditions(kb):
+        unknown = sorted(condition.facts() - facts)
+        if unknown:
+            problems.append(f"{key}: condition reads unknown facts {unknown}")
+    for question in kb.questions:
+        if question.fact not in facts:
+            problems.append(f"Q:{question.fact}: asks about an unknown fact")
+
+    for rule in kb.red_flags:
+        if rule.concern is not None and rule.concern not in kb.concerns:
+            problems.append(f"red_flag {rule.id}: unknown concern {rule.concern!r}")
+    for concern in kb.concerns.values():
+        if concern.referral not in kb.referrals:
+            problems.append(f"concern {concern.code}: unknown referral {concern.referral!r}")
+    for status in kb.surgery.statuses:
+        if status.referral is not None and status.referral not in kb.referrals:
+            problems.append(f"surgical_status {status.id}: unknown referral {status.referral!r}")
+    missing_levels = set(Level) - set(kb.levels.texts)
+    if missing_levels:
+        problems.append(f"levels: no text for {sorted(missing_levels)}")
+    if set(CandidacyStatus) - {s.status for s in kb.surgery.statuses}:
+        problems.append("surgery: every candidacy status needs at least one rule")
+    for name, rules in (("imaging", kb.imaging), ("surgery.statuses", kb.surgery.statuses)):
+        if not rules or rules[-1].when.facts() != frozenset({"age"}):
+            problems.append(f"{name}: the last rule must be the catch-all (`age >= 0`)")
+    if not kb.care.next_step or kb.care.next_step[-1].when.facts() != frozenset({"triage.rank"}):
+        problems.append("care.next_step: the last rule must be the catch-all on triage.rank")
+    return problems
