@@ -7,6 +7,8 @@ A condition is YAML data: a string atom or a mapping.
   ``"neurology.leg_weakness != none"``, ``"history.trauma in [minor, major]"``.
 * ``"cauda_equina.onset_days is unanswered"`` — yes exactly when the question was not answered.
 * ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``, ``{at_least: 4, of: [...]}``.
+* ``{none_true: [...]}`` — yes unless one of them is yes (unknown counts as not yes). Only for
+  descriptive facts such as the pain pattern, never for red flags.
 
 An unanswered fact is ``None`` and makes an atom *unknown*; ``all``/``any``/``not`` follow Kleene
 logic, so "unknown" survives exactly where a yes could still change the answer. The same parsed
@@ -108,6 +110,8 @@ class Condition:
         if kind == "not":
             result = self.children[0].evaluate(facts)
             return None if result is None else not result
+        if kind == "none_true":
+            return all(child.evaluate(facts) is not True for child in self.children)
         # at_least
         yes = unknown = 0
         for child in self.children:
@@ -161,6 +165,8 @@ class Condition:
             return pl.any_horizontal([c.to_polars() for c in self.children])
         if kind == "not":
             return ~self.children[0].to_polars()
+        if kind == "none_true":
+            return ~pl.any_horizontal([c.to_polars().fill_null(False) for c in self.children])
         parts = [c.to_polars() for c in self.children]
         yes = pl.sum_horizontal([p.fill_null(False).cast(pl.Int32) for p in parts])
         unknown = pl.sum_horizontal([p.is_null().cast(pl.Int32) for p in parts])
@@ -179,7 +185,7 @@ def parse(spec: object, *, where: str = "condition") -> Condition:
         return _parse_atom(spec, where)
     if isinstance(spec, Mapping):
         keys = set(spec)
-        if keys == {"all"} or keys == {"any"}:
+        if keys in ({"all"}, {"any"}, {"none_true"}):
             (kind,) = keys
             children = spec[kind]
             if not isinstance(children, Sequence) or isinstance(children, str) or not children:

@@ -473,3 +473,12 @@ def _care_plan(knowledge: KnowledgeBase, facts: Facts, compiled: _Compiled) -> C
             if item.when.evaluate(facts) is True
         ],
     )
+
+
+def facts_for(data: dict[str, object], knowledge: KnowledgeBase | None = None) -> Facts:
+    """Facts (with derived ones) for answers gathered so far, to decide which questions to ask."""
+    knowledge = knowledge or kb.default()
+    facts = flatten(Intake.model_validate(data))
+    for derived in knowledge.derived:
+        facts[derived.id] = derived.when.evaluate(facts)
+    return facts
