@@ -22,6 +22,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -77,6 +78,10 @@ class Condition:
 
     # --- introspection -------------------------------------------------------------------
     def facts(self) -> frozenset[str]:
+        return self._facts
+
+    @cached_property
+    def _facts(self) -> frozenset[str]:
         if self.fact is not None:
             return frozenset({self.fact})
         out: frozenset[str] = frozenset()

@@ -59,6 +59,20 @@ class _Compiled:
     derived_deps: dict[str, frozenset[str]]
     if_yes: dict[str, Level]
     if_yes_rules: dict[str, tuple[str, ...]]
+    expanded: dict[int, tuple[str, ...]]
+
+    def names(self, condition: Condition) -> tuple[str, ...]:
+        """The facts a condition reads, derived ones expanded, sorted (memoised)."""
+        key = id(condition)
+        found = self.expanded.get(key)
+        if found is None:
+            names: set[str] = set()
+            for name in condition.facts():
+                names.add(name)
+                names |= self.derived_deps.get(name, frozenset())
+            found = tuple(sorted(names))
+            self.expanded[key] = found
+        return found
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -102,16 +116,13 @@ def _compile(knowledge: KnowledgeBase) -> _Compiled:
         derived_deps=derived_deps,
         if_yes=if_yes,
         if_yes_rules={k: tuple(v) for k, v in if_yes_rules.items()},
+        expanded={},
     )
 
 
 def _read(condition: Condition, facts: Facts, compiled: _Compiled) -> dict[str, FactValue]:
     """The facts behind a condition, derived ones expanded to the answers they came from."""
-    names: set[str] = set()
-    for name in condition.facts():
-        names.add(name)
-        names |= compiled.derived_deps.get(name, frozenset())
-    return {name: facts.get(name) for name in sorted(names)}
+    return {name: facts.get(name) for name in compiled.names(condition)}
 
 
 def _explain(
