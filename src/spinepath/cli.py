@@ -18,6 +18,12 @@ def _register_commands() -> None:
     from spinepath import cli_core
 
     cli_core.register(app)
+    from spinepath import cli_web
+
+    cli_web.register(app)
+    from spinepath import cli_instruments
+
+    cli_instruments.register(app)
 
 
 def main() -> None:

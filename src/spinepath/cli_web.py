@@ -1,0 +1,186 @@
+"""Commands of the web app: serve, db upgrade, clinics add, users add, tokens create."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from spinepath.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+console = Console(stderr=True)
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Clinician and administrator accounts.", no_args_is_help=True)
+clinics_app = typer.Typer(help="Clinics (each sees only its own patients).", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as error:
+        messages = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        )
+        console.print(f"[red]error:[/red] {messages}")
+        raise typer.Exit(2) from error
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+) -> None:
+    """Start the web app (patient questionnaire, clinician workspace, REST API)."""
+    import uvicorn
+
+    from spinepath.store import migrate
+    from spinepath.store.db import Database
+
+    settings = _settings(host=host, port=port, workers=workers)
+    # Workers are separate processes that read their settings from the environment.
+    for name, value in (
+        ("HOST", settings.host),
+        ("PORT", settings.port),
+        ("WORKERS", settings.workers),
+    ):
+        os.environ[f"SPINEPATH_{name}"] = str(value)
+    settings.secret_key_value()  # makes the development key once, before workers race for it
+    database = Database.from_settings(settings)
+    try:
+        if database.is_sqlite:
+            migrate.upgrade(database)
+        elif not migrate.is_up_to_date(database):
+            raise _fail("the database schema is not up to date: run `spinepath db upgrade` first")
+    finally:
+        database.dispose()
+    console.print(
+        f"spinepath {settings.environment} on [bold]http://{settings.host}:{settings.port}/[/bold]"
+        f" ({settings.workers} worker{'s' if settings.workers > 1 else ''}; API docs at /docs)"
+    )
+    uvicorn.run(
+        "spinepath.web.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (Alembic migrations)."""
+    from spinepath.store import migrate
+    from spinepath.store.db import Database
+
+    database = Database.from_settings(_settings())
+    try:
+        migrate.upgrade(database)
+        console.print(f"database at revision {migrate.current_revision(database)}")
+    finally:
+        database.dispose()
+
+
+@clinics_app.command("add")
+def clinics_add(name: Annotated[str, typer.Argument(help="Clinic name.")]) -> None:
+    """Create a clinic."""
+    from spinepath.store import repository
+
+    with _database_session() as session:
+        try:
+            clinic = repository.create_clinic(session, name)
+        except ValueError as error:
+            raise _fail(str(error)) from error
+        console.print(f"clinic {clinic.name!r} created (id {clinic.id})")
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="Sign-in e-mail address.")],
+    clinic: Annotated[
+        str | None, typer.Option(help="Clinic name (required for clinicians).")
+    ] = None,
+    role: Annotated[str, typer.Option(help="clinician or admin.")] = "clinician",
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SPINEPATH_NEW_USER_PASSWORD",
+            help="Password (prompted when not given; or set SPINEPATH_NEW_USER_PASSWORD).",
+        ),
+    ] = None,
+) -> None:
+    """Create a clinician or administrator account (argon2-hashed password)."""
+    from spinepath.store import repository
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _database_session() as session:
+        try:
+            clinic_id = repository.clinic_by_name(session, clinic).id if clinic else None
+            user = repository.create_user(
+                session, email=email, password=password, role=role, clinic_id=clinic_id, name=name
+            )
+        except (ValueError, LookupError) as error:
+            raise _fail(str(error)) from error
+        console.print(f"{user.role} {user.email} created" + (f" in {clinic!r}" if clinic else ""))
+
+
+@tokens_app.command("create")
+def tokens_create(
+    clinic: Annotated[str, typer.Option(help="Clinic the token may read and write.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "integration",
+) -> None:
+    """Create an API token; it is printed once (stdout) and stored only hashed."""
+    from spinepath.store import repository
+
+    with _database_session() as session:
+        try:
+            found = repository.clinic_by_name(session, clinic)
+        except LookupError as error:
+            raise _fail(str(error)) from error
+        _token, raw = repository.create_api_token(session, clinic_id=found.id, name=name)
+    console.print(f"API token {name!r} for clinic {clinic!r} (shown once):")
+    typer.echo(raw)
+
+
+@contextmanager
+def _database_session() -> Iterator[Session]:
+    """One transaction; on SQLite the schema is brought up to date first, as `serve` does."""
+    from spinepath.store import migrate
+    from spinepath.store.db import Database
+
+    database = Database.from_settings(_settings())
+    try:
+        if database.is_sqlite:
+            migrate.upgrade(database)
+        with database.session() as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.add_typer(clinics_app, name="clinics")
+    app.add_typer(tokens_app, name="tokens")

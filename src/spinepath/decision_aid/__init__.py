@@ -1,0 +1,1 @@
+"""Personalised back-surgery decision aid."""

@@ -1,0 +1,99 @@
+"""HTML and PDF rendering of a decision aid from one set of Jinja2 templates."""
+
+from __future__ import annotations
+
+import itertools
+from functools import cache
+from importlib.resources import files
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from spinepath.decision_aid.icons import icon_array
+from spinepath.decision_aid.models import DecisionAid, SourcedNumber
+from spinepath.decision_aid.numbers import fmt, in_words
+from spinepath.decision_aid.values import IMPORTANCE_LABELS
+
+VERDICT_WORDS = {
+    "contradicted": "The evidence contradicts this",
+    "unsupported": "No evidence supports this",
+    "partly_true": "Partly true",
+    "supported": "The evidence supports this",
+}
+UNCERTAINTY_WORDS = {
+    "ci95": "95% confidence interval",
+    "range_across_studies": "range across studies",
+    "range_across_techniques": "range across techniques",
+    "range_by_factor_ci": "range",
+    "not_reported": "",
+}
+LEANING_WORDS = {
+    "leaning_non_surgical": "I am leaning towards non-surgical care for now",
+    "unsure": "I am unsure",
+    "leaning_surgery": "I am leaning towards surgery",
+}
+
+
+@cache
+def decision_aid_css() -> str:
+    """The aid's stylesheet; every rule is scoped under the ``.da`` class."""
+    return (
+        files("spinepath.decision_aid")
+        .joinpath("static")
+        .joinpath("decision_aid.css")
+        .read_text(encoding="utf-8")
+    )
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("spinepath.decision_aid", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["fmt"] = fmt
+    env.filters["in_words"] = in_words
+    return env
+
+
+def _range_text(number: SourcedNumber) -> str:
+    u = number.uncertainty
+    if u.low is None and u.high is None:
+        return "uncertainty range not reported"
+    kind = UNCERTAINTY_WORDS[u.kind]
+    low = fmt(u.low) if u.low is not None else "?"
+    high = fmt(u.high) if u.high is not None else "not reported"
+    return f"{kind}: {low} to {high} in {number.denominator}"
+
+
+def render_html(aid: DecisionAid, *, standalone: bool = True) -> str:
+    """The aid as HTML. ``standalone=False`` gives a fragment (no html/head, no inline style)."""
+    counter = itertools.count(1)
+
+    def icons(value: float, label: str, tone: str = "neutral") -> Markup:
+        return icon_array(value, label, f"da-icons-{next(counter)}", tone)
+
+    template = _environment().get_template("aid.html.j2")
+    return template.render(
+        aid=aid,
+        standalone=standalone,
+        css=Markup(decision_aid_css()) if standalone else "",
+        icons=icons,
+        range_text=_range_text,
+        verdict_words=VERDICT_WORDS,
+        leaning_words=LEANING_WORDS,
+        importance_labels=IMPORTANCE_LABELS,
+        options_by_id={o.id: o for c in aid.conditions for o in c.options},
+        answers={a.item_id: a.importance for a in aid.values.answers} if aid.values else {},
+    )
+
+
+def render_pdf(aid: DecisionAid) -> bytes:
+    """The aid as a PDF (WeasyPrint), from the same template as the HTML page."""
+    from weasyprint import HTML  # imported here: loading pango is slow and only PDFs need it
+
+    pdf: bytes = HTML(string=render_html(aid, standalone=True)).write_pdf()
+    return pdf

@@ -1,0 +1,135 @@
+"""Which of the aid's situations (conditions) apply to a person, and why.
+
+Reads the engine's pain pattern and the person's own scan findings. A scan finding a clinician
+said does *not* fit the symptoms is ignored; an unknown fit is used, and the aid says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spinepath.assessment import Assessment
+from spinepath.intake import ImagingFinding, Intake
+
+NOT_COVERED_CONCERNS: dict[str, str] = {
+    "malignancy": "Possible cancer affecting the spine is managed by specialist cancer and spinal teams; this aid does not cover it.",
+    "infection": "Possible spinal infection needs urgent medical care; this aid does not cover it.",
+    "cardiovascular": "Pain that may come from the heart or a major blood vessel needs urgent medical assessment; this aid does not cover it.",
+    "visceral": "Pain that may come from organs in the chest or abdomen needs medical assessment; this aid does not cover it.",
+    "inflammatory": "Possible inflammatory back pain (axial spondyloarthritis) is treated by rheumatology, not surgery; this aid does not cover it.",
+}
+
+
+@dataclass(frozen=True)
+class Match:
+    condition_id: str
+    reason: str
+
+
+def findings(intake: Intake) -> set[ImagingFinding]:
+    return {img.finding for img in intake.imaging if img.matches_symptoms is not False}
+
+
+def _has_leg_symptoms(intake: Intake) -> bool:
+    leg = intake.radiation.leg
+    return (leg is not None and leg != "none") or bool(intake.radiation.leg_below_knee)
+
+
+def _osteoporotic(intake: Intake) -> bool:
+    h = intake.history
+    return bool(h.osteoporosis or h.previous_fragility_fracture or h.long_term_steroids)
+
+
+def match_conditions(intake: Intake, assessment: Assessment) -> tuple[list[Match], list[str]]:
+    """Conditions covered by the aid, and notes on what it does not cover for this person."""
+    regions = {r.region for r in intake.regions}
+    concern_codes = {c.code for c in assessment.concerns}
+    # With a possible cancer or infection, symptoms alone cannot be put down to a disc or
+    # wear; only scan findings place the person in a degenerative condition.
+    serious_cause = bool(concern_codes & {"malignancy", "infection"})
+    types = set() if serious_cause else set(assessment.pattern.types)
+    found = findings(intake)
+    matches: list[Match] = []
+    not_covered: list[str] = []
+
+    for concern in assessment.concerns:
+        note = NOT_COVERED_CONCERNS.get(concern.code)
+        if note and note not in not_covered:
+            not_covered.append(note)
+    if "tumour" in found or "infection" in found:
+        not_covered.append(
+            "Your scan report mentions a finding (tumour or infection) that specialist teams "
+            "manage; this aid does not cover it."
+        )
+
+    if "fracture" in found or "fracture" in concern_codes:
+        if _osteoporotic(intake) and intake.history.trauma != "major":
+            matches.append(
+                Match(
+                    "osteoporotic_vertebral_fracture",
+                    "You reported a spinal fracture together with weak bones (osteoporosis, an "
+                    "earlier fragility fracture or long-term steroids).",
+                )
+            )
+        else:
+            not_covered.append(
+                "Spinal fractures after an injury are assessed and treated by trauma and spinal "
+                "teams; this aid does not cover them."
+            )
+
+    if "neck" in regions and (
+        types & {"radicular", "myelopathic"}
+        or (intake.radiation.arm not in (None, "none"))
+        or "cord_compression" in found
+    ):
+        matches.append(
+            Match(
+                "cervical_radiculopathy_myelopathy",
+                "You have neck pain with arm symptoms or signs of pressure on the spinal cord.",
+            )
+        )
+
+    if "upper_back" in regions and (
+        "myelopathic" in types or found & {"disc_herniation", "cord_compression"}
+    ):
+        matches.append(
+            Match(
+                "thoracic_disc",
+                "You have upper-back pain with a disc finding or signs of pressure on the cord.",
+            )
+        )
+
+    if "low_back" in regions:
+        if "spondylolisthesis" in found:
+            matches.append(
+                Match(
+                    "degenerative_spondylolisthesis",
+                    "Your scan shows a slipped vertebra (spondylolisthesis).",
+                )
+            )
+        elif "spinal_stenosis" in found or "neurogenic_claudication" in types:
+            reason = (
+                "Your scan shows narrowing of the spinal canal (stenosis)."
+                if "spinal_stenosis" in found
+                else "Your leg symptoms on walking fit spinal stenosis; the options below apply "
+                "if a scan confirms narrowing that matches your symptoms."
+            )
+            matches.append(Match("lumbar_spinal_stenosis", reason))
+        elif "radicular" in types or ("disc_herniation" in found and _has_leg_symptoms(intake)):
+            reason = (
+                "Your scan shows a disc bulge and you have leg pain (sciatica)."
+                if "disc_herniation" in found
+                else "Your leg pain fits sciatica; the surgical options below apply only if a "
+                "scan shows a disc bulge that matches your symptoms."
+            )
+            matches.append(Match("lumbar_disc_herniation", reason))
+
+    if not matches and not not_covered:
+        matches.append(
+            Match(
+                "non_specific_back_pain",
+                "Your answers do not point to a trapped nerve or another problem that an "
+                "operation is known to fix.",
+            )
+        )
+    return matches, not_covered

@@ -1,0 +1,1 @@
+"""Alembic migrations of the spinepath database (run with `spinepath db upgrade`)."""

@@ -1,0 +1,138 @@
+"""Every setting of spinepath, declared once. Read from ``SPINEPATH_*`` environment variables.
+
+Outside development the secret key is required (fail closed); in development a random key is
+generated once and kept in ``data_dir`` so that restarts and several workers share it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+SECRET_KEY_FILE = "secret_key"
+SQLITE_FILE = "spinepath.db"
+MINIMUM_SECRET_LENGTH = 32
+
+
+class SecretKeyMissingError(ValueError):
+    """Raised outside development when no secret key is configured."""
+
+
+class Settings(BaseSettings):
+    """Configuration of the web app, the store and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="SPINEPATH_", extra="forbid")
+
+    environment: Environment = Field(
+        default="development",
+        description="development, test or production. Outside development the secret key is "
+        "required and cookies are Secure.",
+    )
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Directory for the SQLite database and the development secret key.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL. Empty means a SQLite file `spinepath.db` in data_dir. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/dbname.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=f"Signs session cookies; at least {MINIMUM_SECRET_LENGTH} characters. "
+        "Required outside development.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `spinepath serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `spinepath serve` uses.")
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes for `serve`.")
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Send cookies only over HTTPS. Empty means: yes outside development.",
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, ge=60, le=30 * 24 * 3600, description="Clinician session lifetime."
+    )
+    login_rate_limit: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed sign-ins allowed per e-mail address or client address per window.",
+    )
+    login_rate_window_seconds: int = Field(
+        default=900, ge=1, le=86400, description="Window of the sign-in rate limit."
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest request body."
+    )
+    follow_up_weeks: list[int] = Field(
+        default=[6, 12, 26],
+        description="Weeks after an assessment when follow-up questionnaires fall due.",
+    )
+    instrument_wording_dir: Path | None = Field(
+        default=None,
+        description="Directory with licensed questionnaire wording files, when not bundled.",
+    )
+    public_url: str = Field(
+        default="",
+        description="Base URL used in invitation links, e.g. https://spine.example.org. "
+        "Empty means the URL of the request.",
+    )
+
+    @model_validator(mode="after")
+    def _fill_defaults_and_fail_closed(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite+pysqlite:///{self.data_dir / SQLITE_FILE}"
+        if self.environment != "development" and self.secret_key is None:
+            raise SecretKeyMissingError(
+                "SPINEPATH_SECRET_KEY is required outside development "
+                f"(environment={self.environment}); generate one with: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        if self.secret_key is not None and (
+            len(self.secret_key.get_secret_value()) < MINIMUM_SECRET_LENGTH
+        ):
+            raise ValueError(f"secret_key must be at least {MINIMUM_SECRET_LENGTH} characters")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return (not self.is_development) if self.cookie_secure is None else self.cookie_secure
+
+    def secret_key_value(self) -> str:
+        """The configured key, or in development the key kept in data_dir (made on first use)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _development_secret(self.data_dir)
+
+
+def _development_secret(data_dir: Path) -> str:
+    path = data_dir / SECRET_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: when several workers start at once, exactly one writes the key.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    key = path.read_text().strip()
+    if len(key) < MINIMUM_SECRET_LENGTH:
+        raise SecretKeyMissingError(f"{path} holds no usable key; delete it to make a new one")
+    return key

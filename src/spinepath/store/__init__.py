@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 models, repository functions and the append-only audit log."""

@@ -1,0 +1,25 @@
+"""REST API under /api/v1 (documented at /docs, schema at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from spinepath.web.api import admin, assessments, decision_aids, patients, scores
+from spinepath.web.errors import ErrorResponse
+
+API_PREFIX = "/api/v1"
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorResponse, "description": "Sign in or send an API token."},
+    403: {"model": ErrorResponse, "description": "Not allowed."},
+    413: {"model": ErrorResponse, "description": "Body too large."},
+    415: {"model": ErrorResponse, "description": "Body is not application/json."},
+    422: {"model": ErrorResponse, "description": "Invalid input; each error names its field."},
+}
+
+api_router = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
+api_router.include_router(assessments.router)
+api_router.include_router(scores.router)
+api_router.include_router(decision_aids.router)
+api_router.include_router(patients.router)
+api_router.include_router(admin.router)

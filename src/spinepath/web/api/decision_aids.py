@@ -1,0 +1,22 @@
+"""Decision aid about back surgery, built from an intake (stateless)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from spinepath.decision_aid.models import DecisionAid
+from spinepath.intake import Intake
+from spinepath.web.api.engine_calls import assess, build_decision_aid
+
+router = APIRouter(tags=["decision aids"])
+
+
+@router.post(
+    "/decision-aids",
+    response_model=DecisionAid,
+    summary="Build a decision aid (stateless)",
+    description="Assesses the intake, then builds the personalised surgery decision aid with "
+    "sourced numbers. Nothing is stored.",
+)
+def post_decision_aid(intake: Intake) -> DecisionAid:
+    return build_decision_aid(intake, assess(intake))

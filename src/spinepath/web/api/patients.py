@@ -1,0 +1,231 @@
+"""A clinic's patients: worklist, invitations, stored assessments, questionnaires, notes.
+
+Every route needs a clinician of the clinic (session) or the clinic's API token; a patient of
+another clinic answers 404, and every access is in the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from spinepath.instruments.scoring import ScoreResult
+from spinepath.intake import Intake
+from spinepath.store import repository
+from spinepath.store.models import AssessmentRecord, Patient, ResponseRecord
+from spinepath.web.api.engine_calls import assess
+from spinepath.web.api.schemas import (
+    AssessmentOut,
+    NoteIn,
+    NoteOut,
+    PatientCreate,
+    PatientInvitation,
+    PatientSummary,
+    ResponseIn,
+    ResponseOut,
+)
+from spinepath.web.api.scores import score_answers, unprocessable
+from spinepath.web.deps import PATIENT_LINK_PATH, ClinicPatient, ClinicPrincipal, DbSession, audit
+
+router = APIRouter(prefix="/patients", tags=["patients"])
+
+
+def _summary(row: repository.WorklistRow) -> PatientSummary:
+    return PatientSummary(
+        id=row.patient.id,
+        reference=row.patient.reference,
+        created_at=row.patient.created_at,
+        level=row.level,
+        unanswered_red_flags=row.unanswered_red_flags,
+        headline=row.headline,
+        assessed_at=row.assessed_at,
+        assessment_count=row.assessment_count,
+    )
+
+
+def _patient_summary(session: DbSession, patient: Patient) -> PatientSummary:
+    latest = repository.latest_assessment(session, patient)
+    count = len(repository.list_assessments(session, patient))
+    return PatientSummary(
+        id=patient.id,
+        reference=patient.reference,
+        created_at=patient.created_at,
+        level=None if latest is None else latest.level,
+        unanswered_red_flags=0 if latest is None else latest.unanswered_red_flags,
+        headline=None if latest is None else latest.assessment["triage"]["headline"],
+        assessed_at=None if latest is None else latest.created_at,
+        assessment_count=count,
+    )
+
+
+def _assessment_out(record: AssessmentRecord) -> AssessmentOut:
+    return AssessmentOut.model_validate(
+        {
+            "id": record.id,
+            "created_at": record.created_at,
+            "level": record.level,
+            "engine_version": record.engine_version,
+            "knowledge_version": record.knowledge_version,
+            "assessment": record.assessment,
+        }
+    )
+
+
+def _response_out(record: ResponseRecord) -> ResponseOut:
+    return ResponseOut(
+        id=record.id,
+        instrument=record.instrument,
+        taken_on=record.taken_on,
+        answers=record.answers,
+        score=ScoreResult.model_validate(record.score),
+    )
+
+
+@router.get(
+    "",
+    response_model=list[PatientSummary],
+    summary="Worklist",
+    description="The clinic's patients: emergency first, then most unanswered red-flag "
+    "questions, then newest. Patients who have not finished a questionnaire come last.",
+)
+def get_worklist(
+    request: Request, session: DbSession, principal: ClinicPrincipal
+) -> list[PatientSummary]:
+    audit(
+        request,
+        session,
+        actor_kind=principal.kind,
+        actor_id=principal.id,
+        patient=None,
+        action="list",
+        clinic_id=principal.clinic_id,
+    )
+    return [_summary(row) for row in repository.worklist(session, principal.clinic_id)]
+
+
+@router.post(
+    "",
+    response_model=PatientInvitation,
+    status_code=201,
+    summary="Invite a patient",
+    description="Creates a patient in your clinic and returns their private link token, once.",
+)
+def post_patient(
+    request: Request, session: DbSession, principal: ClinicPrincipal, body: PatientCreate
+) -> PatientInvitation:
+    patient, raw = repository.create_patient(session, principal.clinic_id, reference=body.reference)
+    audit(
+        request,
+        session,
+        actor_kind=principal.kind,
+        actor_id=principal.id,
+        patient=patient,
+        action="invite",
+    )
+    return PatientInvitation(
+        patient=_patient_summary(session, patient),
+        link_token=raw,
+        link_path=PATIENT_LINK_PATH.format(link_token=raw),
+    )
+
+
+@router.get("/{patient_id}", response_model=PatientSummary, summary="One patient")
+def get_patient(session: DbSession, patient: ClinicPatient) -> PatientSummary:
+    return _patient_summary(session, patient)
+
+
+@router.delete(
+    "/{patient_id}",
+    status_code=204,
+    summary="Delete a patient's data",
+    description="Removes every record about the patient; the audit log keeps that it happened.",
+)
+def delete_patient(request: Request, session: DbSession, patient: ClinicPatient) -> Response:
+    repository.delete_patient(session, patient)
+    return Response(status_code=204)
+
+
+@router.get("/{patient_id}/export", summary="Everything stored about a patient (JSON)")
+def export_patient(session: DbSession, patient: ClinicPatient) -> dict[str, Any]:
+    return repository.export_patient(session, patient)
+
+
+@router.get(
+    "/{patient_id}/assessments",
+    response_model=list[AssessmentOut],
+    summary="Assessments, oldest first",
+)
+def list_assessments(session: DbSession, patient: ClinicPatient) -> list[AssessmentOut]:
+    return [_assessment_out(r) for r in repository.list_assessments(session, patient)]
+
+
+@router.post(
+    "/{patient_id}/assessments",
+    response_model=AssessmentOut,
+    status_code=201,
+    summary="Assess and store an intake for a patient",
+)
+def post_assessment(session: DbSession, patient: ClinicPatient, intake: Intake) -> AssessmentOut:
+    record = repository.save_assessment(session, patient, intake, assess(intake))
+    return _assessment_out(record)
+
+
+@router.get(
+    "/{patient_id}/responses",
+    response_model=list[ResponseOut],
+    summary="Questionnaire responses, oldest first",
+)
+def list_responses(
+    session: DbSession, patient: ClinicPatient, instrument: str | None = None
+) -> list[ResponseOut]:
+    return [_response_out(r) for r in repository.list_responses(session, patient, instrument)]
+
+
+@router.post(
+    "/{patient_id}/responses",
+    response_model=ResponseOut,
+    status_code=201,
+    summary="Record and score a questionnaire response",
+)
+def post_response(session: DbSession, patient: ClinicPatient, body: ResponseIn) -> ResponseOut:
+    result = score_answers(body.instrument, body.answers)
+    record = repository.record_response(
+        session,
+        patient,
+        instrument=result.instrument,
+        answers={k: v for k, v in body.answers.items() if v is not None},
+        score=result.model_dump(mode="json"),
+        taken_on=body.taken_on or dt.datetime.now(dt.UTC).date(),
+    )
+    return _response_out(record)
+
+
+@router.get("/{patient_id}/notes", response_model=list[NoteOut], summary="Clinical notes")
+def list_notes(session: DbSession, patient: ClinicPatient) -> list[NoteOut]:
+    return [
+        NoteOut(
+            id=n.id,
+            created_at=n.created_at,
+            author=n.author.name or n.author.email if n.author else None,
+            text=n.text,
+        )
+        for n in repository.list_notes(session, patient)
+    ]
+
+
+@router.post("/{patient_id}/notes", response_model=NoteOut, status_code=201, summary="Add a note")
+def post_note(
+    session: DbSession, patient: ClinicPatient, principal: ClinicPrincipal, body: NoteIn
+) -> NoteOut:
+    if not body.text.strip():
+        raise unprocessable("text", "must not be empty")
+    note = repository.add_note(session, patient, principal.user, body.text)
+    author = principal.user
+    return NoteOut(
+        id=note.id,
+        created_at=note.created_at,
+        author=(author.name or author.email) if author else None,
+        text=note.text,
+    )

@@ -1,0 +1,86 @@
+"""Input and output bodies of the patient endpoints (separate from the tables)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from spinepath.assessment import Assessment, Level
+from spinepath.instruments.scoring import Answer, ScoreResult
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatientCreate(Strict):
+    reference: str | None = Field(
+        default=None,
+        max_length=100,
+        description="A label for your worklist (e.g. initials or a local number).",
+    )
+
+
+class PatientSummary(BaseModel):
+    id: str
+    reference: str | None
+    created_at: dt.datetime
+    level: Level | None = Field(description="Urgency of the latest assessment; null if none yet.")
+    unanswered_red_flags: int
+    headline: str | None
+    assessed_at: dt.datetime | None
+    assessment_count: int
+
+
+class PatientInvitation(BaseModel):
+    patient: PatientSummary
+    link_token: str = Field(description="Shown once; the patient's private link. Not stored.")
+    link_path: str
+
+
+class AssessmentOut(BaseModel):
+    id: int
+    created_at: dt.datetime
+    level: Level
+    engine_version: str
+    knowledge_version: str
+    assessment: Assessment
+
+
+class ResponseIn(Strict):
+    instrument: str = Field(max_length=40, examples=["odi"])
+    answers: dict[str, Answer] = Field(max_length=100)
+    taken_on: dt.date | None = Field(default=None, description="Defaults to today (UTC).")
+
+
+class ResponseOut(BaseModel):
+    id: int
+    instrument: str
+    taken_on: dt.date
+    answers: dict[str, Any]
+    score: ScoreResult
+
+
+class NoteIn(Strict):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class NoteOut(BaseModel):
+    id: int
+    created_at: dt.datetime
+    author: str | None
+    text: str
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor_kind: str
+    actor_id: str | None
+    action: str
+    patient_id: str | None
+    clinic_id: int | None
+    route: str
+    outcome: str

@@ -1,0 +1,240 @@
+"""Typed FastAPI dependencies: settings, the transaction, who is asking, and whose data.
+
+``DbSession`` commits before the response is sent (``scope="function"``), so an acknowledged
+write is a committed write. Every dependency that hands out a patient records an audit event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Literal
+
+from fastapi import Depends, HTTPException, Path, Request
+from sqlalchemy.orm import Session
+
+from spinepath.settings import Settings
+from spinepath.store import repository
+from spinepath.store.db import Database
+from spinepath.store.models import Patient, User
+
+LOGIN_PATH = "/login"
+PATIENT_LINK_PATH = "/p/{link_token}"
+"""Where a patient's private link points; the pages serve it."""
+SESSION_USER_KEY = "user_id"
+SESSION_SIGNED_IN_AT_KEY = "signed_in_at"
+BEARER_PREFIX = "bearer "
+
+
+class NotAuthenticatedError(HTTPException):
+    """401: sign in (pages redirect to the sign-in page, the API answers JSON)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=401, detail="sign in required")
+
+
+def forbidden(detail: str = "not allowed") -> HTTPException:
+    return HTTPException(status_code=403, detail=detail)
+
+
+def not_found(detail: str = "not found") -> HTTPException:
+    return HTTPException(status_code=404, detail=detail)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+WriteAfter = Callable[[Session], object]
+_PENDING_KEY = "spinepath.writes_after_transaction"
+
+
+def keep_despite_rollback(request: Request, write: WriteAfter) -> None:
+    """Queues a write (a refusal's audit event, a failed sign-in) for its own transaction.
+
+    It runs once the request's transaction has ended, committed or rolled back: SQLite allows one
+    writer at a time, so it cannot run while the request's transaction is still open.
+    """
+    request.scope.setdefault(_PENDING_KEY, []).append(write)
+
+
+def get_db_session(request: Request) -> Iterator[Session]:
+    database = get_database(request)
+    try:
+        with database.session() as session:
+            yield session
+    finally:
+        pending: list[WriteAfter] = request.scope.pop(_PENDING_KEY, [])
+        if pending:
+            with database.session() as session:
+                for write in pending:
+                    write(session)
+
+
+def session_user_id(request: Request) -> int | None:
+    """The signed-in user's id, or None when there is no session or it has expired."""
+    if "session" not in request.scope:
+        return None
+    user_id = request.session.get(SESSION_USER_KEY)
+    signed_in_at = request.session.get(SESSION_SIGNED_IN_AT_KEY)
+    if not isinstance(user_id, int) or not isinstance(signed_in_at, int):
+        return None
+    settings = get_settings_dep(request)
+    if time.time() - signed_in_at > settings.session_max_age_seconds:
+        request.session.clear()
+        return None
+    return user_id
+
+
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+
+
+def get_optional_user(request: Request, session: DbSession) -> User | None:
+    user_id = session_user_id(request)
+    return None if user_id is None else repository.user_by_id(session, user_id)
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user, scope="function")]
+
+
+def get_current_clinician(user: OptionalUser) -> User:
+    """A signed-in user who belongs to a clinic (clinicians; admins only if given a clinic)."""
+    if user is None:
+        raise NotAuthenticatedError
+    if user.clinic_id is None:
+        raise forbidden("this account has no clinic")
+    return user
+
+
+def get_current_admin(user: OptionalUser) -> User:
+    if user is None:
+        raise NotAuthenticatedError
+    if user.role != "admin":
+        raise forbidden("administrators only")
+    return user
+
+
+CurrentClinician = Annotated[User, Depends(get_current_clinician, scope="function")]
+CurrentAdmin = Annotated[User, Depends(get_current_admin, scope="function")]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking for clinic data: a signed-in clinician or an integration's API token."""
+
+    kind: Literal["clinician", "admin", "api_token"]
+    id: str
+    clinic_id: int
+    user: User | None = None
+
+
+def get_clinic_principal(request: Request, session: DbSession, user: OptionalUser) -> Principal:
+    authorization = request.headers.get("authorization")
+    if authorization is not None:
+        if not authorization.lower().startswith(BEARER_PREFIX):
+            raise NotAuthenticatedError
+        token = repository.api_token_by_secret(session, authorization[len(BEARER_PREFIX) :].strip())
+        if token is None:
+            raise NotAuthenticatedError
+        return Principal(kind="api_token", id=str(token.id), clinic_id=token.clinic_id)
+    if user is None:
+        raise NotAuthenticatedError
+    if user.clinic_id is None:
+        raise forbidden("this account has no clinic")
+    kind: Literal["clinician", "admin"] = "admin" if user.role == "admin" else "clinician"
+    return Principal(kind=kind, id=str(user.id), clinic_id=user.clinic_id, user=user)
+
+
+ClinicPrincipal = Annotated[Principal, Depends(get_clinic_principal, scope="function")]
+
+
+def _route_path(request: Request) -> str:
+    """The request path with a patient's link token masked: audit rows must not hold it."""
+    path = request.url.path
+    link_token = request.path_params.get("link_token")
+    if isinstance(link_token, str) and link_token:
+        path = path.replace(link_token, "{link_token}")
+    return path
+
+
+def _action(request: Request) -> str:
+    return "read" if request.method in ("GET", "HEAD") else "write"
+
+
+def audit(
+    request: Request,
+    session: Session,
+    *,
+    actor_kind: str,
+    actor_id: str | int | None,
+    patient: Patient | None,
+    action: str | None = None,
+    outcome: str = "ok",
+    clinic_id: int | None = None,
+) -> None:
+    """Records who touched which patient's data. Route templates only: never the link token."""
+    repository.record_audit(
+        session,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        action=action or _action(request),
+        patient_id=patient.id if patient else None,
+        clinic_id=clinic_id if clinic_id is not None else (patient.clinic_id if patient else None),
+        route=f"{request.method} {_route_path(request)}",
+        outcome=outcome,
+    )
+
+
+def get_patient_from_link(
+    request: Request,
+    session: DbSession,
+    link_token: Annotated[str, Path(min_length=8, max_length=200)],
+) -> Patient:
+    """The patient whose private link is in the path (``{link_token}``); 404 otherwise."""
+    patient = repository.patient_by_link(session, link_token)
+    if patient is None:
+        raise not_found("this link is not valid; it may have been deleted")
+    audit(request, session, actor_kind="patient", actor_id=patient.id, patient=patient)
+    return patient
+
+
+PatientFromLink = Annotated[Patient, Depends(get_patient_from_link, scope="function")]
+
+
+def get_clinic_patient(
+    request: Request,
+    session: DbSession,
+    principal: ClinicPrincipal,
+    patient_id: Annotated[str, Path(min_length=1, max_length=32)],
+) -> Patient:
+    """A patient of the asker's clinic (``{patient_id}`` in the path); 404 for anyone else's."""
+    patient = repository.patient_by_id(session, patient_id)
+    if patient is None or patient.clinic_id != principal.clinic_id:
+        keep_despite_rollback(
+            request,
+            partial(
+                repository.record_audit,
+                actor_kind=principal.kind,
+                actor_id=principal.id,
+                action=_action(request),
+                patient_id=patient.id if patient is not None else None,
+                clinic_id=principal.clinic_id,
+                route=f"{request.method} {_route_path(request)}",
+                outcome="denied",
+            ),
+        )
+        raise not_found("no such patient in your clinic")
+    audit(request, session, actor_kind=principal.kind, actor_id=principal.id, patient=patient)
+    return patient
+
+
+ClinicPatient = Annotated[Patient, Depends(get_clinic_patient, scope="function")]

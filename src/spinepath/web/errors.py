@@ -1,0 +1,88 @@
+"""JSON errors that name the field: ``{"errors": [{"field": "regions.0.intensity", ...}]}``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from spinepath.web.deps import LOGIN_PATH, NotAuthenticatedError
+from spinepath.web.security import JSON_API_PREFIX
+
+
+class ErrorItem(BaseModel):
+    field: str | None
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    errors: list[ErrorItem]
+
+
+def field_path(loc: Sequence[int | str]) -> str | None:
+    """``("body", "regions", 0, "intensity")`` -> ``"regions.0.intensity"``."""
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    # pydantic names the validator's branch for unions and tagged types; skip those.
+    parts = [
+        p for p in parts if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+    ]
+    return ".".join(str(p) for p in parts) or None
+
+
+def validation_errors(errors: Sequence[Any]) -> list[ErrorItem]:
+    items: list[ErrorItem] = []
+    for error in errors:
+        message = str(error.get("msg", "invalid"))
+        message = message.removeprefix("Value error, ")
+        if error.get("type") == "json_invalid":
+            items.append(
+                ErrorItem(
+                    field=None,
+                    message=f"malformed JSON: {error.get('ctx', {}).get('error', message)}",
+                )
+            )
+            continue
+        items.append(ErrorItem(field=field_path(error.get("loc", ())), message=message))
+    return items
+
+
+def error_response(
+    status: int, items: list[ErrorItem], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        ErrorResponse(errors=items).model_dump(mode="json"), status_code=status, headers=headers
+    )
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError | ValidationError)
+    return error_response(422, validation_errors(exc.errors()))
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    is_api = request.url.path.startswith(JSON_API_PREFIX)
+    if isinstance(exc, NotAuthenticatedError) and not is_api and request.method == "GET":
+        return RedirectResponse(f"{LOGIN_PATH}?next={quote(request.url.path)}", status_code=303)
+    if not is_api:
+        return await http_exception_handler(request, exc)
+    detail = exc.detail
+    if isinstance(detail, dict) and "message" in detail:
+        item = ErrorItem(field=detail.get("field"), message=str(detail["message"]))
+    else:
+        item = ErrorItem(field=None, message=str(detail))
+    return error_response(exc.status_code, [item], exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)

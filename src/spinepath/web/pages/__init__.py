@@ -1,0 +1,52 @@
+"""HTML pages: the patient questionnaire and results, and the clinician workspace."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from spinepath.web.pages.rendering import STATIC_DIR, render
+
+ERROR_TITLES = {
+    403: "You cannot see this page",
+    404: "Page not found",
+    405: "This page cannot do that",
+    409: "That cannot be done now",
+}
+_API_PREFIX = "/api/"
+
+
+def register_pages(app: FastAPI) -> None:
+    """Include the page routers, serve /static, and answer page errors in HTML."""
+    from spinepath.web.pages import clinician, followups, patient, results
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(patient.router)
+    app.include_router(results.router)
+    app.include_router(followups.router)
+    app.include_router(clinician.router)
+    _html_errors(app)
+
+
+def _html_errors(app: FastAPI) -> None:
+    """Browsers get an HTML page for 403/404/405/409; everything else keeps the app's handler."""
+    fallback = app.exception_handlers.get(StarletteHTTPException)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if (
+            exc.status_code in ERROR_TITLES
+            and wants_html
+            and not request.url.path.startswith(_API_PREFIX)
+        ):
+            context = {"title": ERROR_TITLES[exc.status_code], "detail": str(exc.detail)}
+            return render(request, "error.html", context, exc.status_code)
+        if fallback is None:
+            raise exc
+        response: Response = await fallback(request, exc)
+        return response
+
+    app.add_exception_handler(StarletteHTTPException, on_http_error)

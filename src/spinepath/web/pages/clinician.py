@@ -1,0 +1,236 @@
+"""Clinician workspace: sign-in, the worklist, a patient's page, notes, invitations, audit log.
+
+A clinician only ever sees their own clinic's patients: ``ClinicPatient`` answers 404 for any
+other patient, and the worklist is filtered by clinic in the query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from spinepath.assessment import Assessment
+from spinepath.instruments.errors import InstrumentError
+from spinepath.store import repository
+from spinepath.store.models import Patient, User
+from spinepath.web.auth import InvalidCredentialsError, LoginRateLimitedError, sign_in, sign_out
+from spinepath.web.deps import (
+    LOGIN_PATH,
+    AppSettings,
+    ClinicPatient,
+    CurrentAdmin,
+    CurrentClinician,
+    DbSession,
+    OptionalUser,
+    audit,
+)
+from spinepath.web.pages import forms
+from spinepath.web.pages.clinical import emergency_stop
+from spinepath.web.pages.followups import progress_report, progress_svg
+from spinepath.web.pages.patient import absolute_link, redirect
+from spinepath.web.pages.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+WORKLIST = "/clinic"
+AUDIT = "/admin/audit"
+NOTE_MAX_CHARS = 5000
+REFERENCE_MAX_CHARS = 100
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site paths: never an absolute or scheme-relative URL (open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+def home_for(user: User) -> str:
+    return WORKLIST if user.clinic_id is not None else AUDIT
+
+
+def _nav(user: User | None) -> dict[str, Any]:
+    return {"user": user}
+
+
+@router.get(LOGIN_PATH, response_class=HTMLResponse)
+def login_page(
+    request: Request, user: OptionalUser, next: str | None = Query(default=None, max_length=500)
+) -> Response:
+    if user is not None:
+        return redirect(home_for(user))
+    return render(
+        request, "clinic/login.html", {"errors": {}, "email": "", "next": safe_next(next, "")}
+    )
+
+
+@router.post(LOGIN_PATH, response_class=HTMLResponse)
+async def login(request: Request, session: DbSession) -> Response:
+    form = await request.form()
+    email = str(form.get("email") or "").strip()[:320]
+    password = str(form.get("password") or "")[:1000]
+    target = str(form.get("next") or "")
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "Enter your e-mail address."
+    if not password:
+        errors["password"] = "Enter your password."
+    status = 422
+    if not errors:
+        try:
+            user = sign_in(request, session, email, password)
+        except LoginRateLimitedError:
+            errors[""] = "Too many failed attempts. Wait a few minutes and try again."
+            status = 429
+        except InvalidCredentialsError:
+            errors["email"] = "The e-mail address or password is not right."
+            status = 401
+        else:
+            return redirect(safe_next(target, home_for(user)))
+    context = {"errors": errors, "email": email, "next": safe_next(target, "")}
+    return render(request, "clinic/login.html", context, status)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    sign_out(request)
+    return redirect(LOGIN_PATH)
+
+
+@router.get(WORKLIST, response_class=HTMLResponse)
+def worklist(request: Request, user: CurrentClinician, session: DbSession) -> Response:
+    assert user.clinic_id is not None
+    rows = repository.worklist(session, user.clinic_id)
+    repository.record_audit(
+        session,
+        actor_kind=user.role,
+        actor_id=user.id,
+        action="read",
+        clinic_id=user.clinic_id,
+        route=f"GET {WORKLIST}",
+    )
+    return render(request, "clinic/worklist.html", {**_nav(user), "rows": rows})
+
+
+def _patient_context(session: DbSession, patient: Patient, settings: AppSettings) -> dict[str, Any]:
+    records = repository.list_assessments(session, patient)
+    assessments = [(r, Assessment.model_validate(r.assessment)) for r in records]
+    draft = repository.load_draft(session, patient)
+    stop = emergency_stop(dict(draft.answers)) if draft is not None else None
+    try:
+        report = progress_report(session, patient, settings, dt.date.today())
+    except InstrumentError:
+        report = None
+    return {
+        "patient": patient,
+        "assessments": list(reversed(assessments)),
+        "latest": assessments[-1][1] if assessments else None,
+        "draft": draft,
+        "draft_stop": stop,
+        "draft_errors": forms.validate(dict(draft.answers)).errors if draft else {},
+        "report": report,
+        "responses": repository.list_responses(session, patient),
+        "decision": repository.latest_decision_aid_values(session, patient),
+        "notes": repository.list_notes(session, patient),
+    }
+
+
+@router.get(WORKLIST + "/patients/{patient_id}", response_class=HTMLResponse)
+def patient_page(
+    request: Request,
+    patient: ClinicPatient,
+    user: CurrentClinician,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    context = {**_nav(user), **_patient_context(session, patient, settings), "errors": {}}
+    return render(request, "clinic/patient.html", {**context, "note": ""})
+
+
+@router.post(WORKLIST + "/patients/{patient_id}/notes", response_class=HTMLResponse)
+async def add_note(
+    request: Request,
+    patient: ClinicPatient,
+    user: CurrentClinician,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    form = await request.form()
+    text = str(form.get("text") or "").strip()
+    errors: dict[str, str] = {}
+    if not text:
+        errors["text"] = "Write the note before saving it."
+    elif len(text) > NOTE_MAX_CHARS:
+        errors["text"] = f"Use {NOTE_MAX_CHARS} characters or fewer."
+    if errors:
+        context = {**_nav(user), **_patient_context(session, patient, settings)}
+        return render(request, "clinic/patient.html", {**context, "errors": errors, "note": text}, 422)
+    repository.add_note(session, patient, user, text)
+    return redirect(f"{WORKLIST}/patients/{patient.id}#notes")
+
+
+@router.get(WORKLIST + "/patients/{patient_id}/progress.svg")
+def patient_progress_chart(
+    patient: ClinicPatient, user: CurrentClinician, session: DbSession, settings: AppSettings
+) -> Response:
+    return progress_svg(session, patient, settings)
+
+
+@router.get(WORKLIST + "/invite", response_class=HTMLResponse)
+def invite_page(request: Request, user: CurrentClinician) -> Response:
+    return render(request, "clinic/invite.html", {**_nav(user), "errors": {}, "reference": ""})
+
+
+@router.post(WORKLIST + "/invite", response_class=HTMLResponse)
+async def invite(
+    request: Request, user: CurrentClinician, session: DbSession, settings: AppSettings
+) -> Response:
+    form = await request.form()
+    reference = str(form.get("reference") or "").strip()
+    if len(reference) > REFERENCE_MAX_CHARS:
+        errors = {"reference": f"Use {REFERENCE_MAX_CHARS} characters or fewer."}
+        context = {**_nav(user), "errors": errors, "reference": reference}
+        return render(request, "clinic/invite.html", context, 422)
+    assert user.clinic_id is not None
+    patient, link_token = repository.create_patient(
+        session, user.clinic_id, reference=reference or None
+    )
+    audit(
+        request,
+        session,
+        actor_kind=user.role,
+        actor_id=user.id,
+        patient=patient,
+        action="invite",
+    )
+    context = {
+        **_nav(user),
+        "patient": patient,
+        "link": absolute_link(request, settings, link_token),
+    }
+    return render(request, "clinic/invited.html", context)
+
+
+@router.get(AUDIT, response_class=HTMLResponse)
+def audit_log(
+    request: Request,
+    user: CurrentAdmin,
+    session: DbSession,
+    before: int | None = Query(default=None, ge=1),
+    patient: str | None = Query(default=None, max_length=32),
+) -> Response:
+    events = repository.list_audit(session, patient_id=patient or None, before_id=before, limit=100)
+    context = {
+        **_nav(user),
+        "events": events,
+        "patient_filter": patient or "",
+        "older": events[-1].id if len(events) == 100 else None,
+    }
+    return render(request, "clinic/audit.html", context)

@@ -1,0 +1,342 @@
+"""From HTML form fields to an ``Intake``, and from validation errors back to the form fields.
+
+A draft keeps the raw form answers, keyed by field path (``cauda_equina.saddle_numbness``,
+``regions.low_back.intensity``). Building the intake document from them is pure, and so is
+mapping each pydantic error location back to the field path that produced it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from spinepath.intake import Intake
+from spinepath.web.pages.steps import (
+    IMAGING_SLOTS,
+    REGIONS,
+    STARTBACK,
+    STARTBACK_PATHS,
+    STEPS,
+    TREATMENTS,
+    WHERE,
+    Fieldset,
+    Question,
+    Step,
+    question_for_path,
+    step_for_path,
+)
+
+AnswerValue = str | list[str]
+Answers = dict[str, AnswerValue]
+
+NOT_ANSWERED = frozenset({"", "unknown"})
+GENERAL = ""
+"""Error key for problems that belong to no single field."""
+REGIONS_PATH = "regions"
+_WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,9}$")
+_LEVEL_SEPARATOR = re.compile(r"\s*[-/ ]\s*")
+_NUMBER = re.compile(r"^[+-]?(\d{1,9}(\.\d*)?|\.\d+)$")
+
+
+class FormLike(Protocol):
+    """What the pages read from a submitted form (Starlette's ``FormData`` fits)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def getlist(self, key: str) -> list[Any]: ...
+
+
+@dataclass
+class Built:
+    """An intake document and where each list entry's fields came from on the form."""
+
+    document: dict[str, Any]
+    list_paths: dict[tuple[str, int], str] = field(default_factory=dict)
+
+
+# Reading a step's form ------------------------------------------------------------------------
+
+
+def fieldset_visible(fieldset: Fieldset, step: Step, answers: Mapping[str, AnswerValue]) -> bool:
+    """Hidden when its condition was answered on an earlier step and is not met."""
+    if fieldset.only_if is None:
+        return True
+    path, value = fieldset.only_if
+    return path in step.paths or answers.get(path) == value
+
+
+def read_step(step: Step, form: FormLike, answers: Mapping[str, AnswerValue]) -> Answers:
+    """The answers this step's form carries, as raw strings; unticked toggles drop their rest."""
+    out: Answers = {}
+    paths = STARTBACK_PATHS if step is STARTBACK else ()
+    for path in paths:
+        value = _text(form.get(path))
+        if value:
+            out[path] = value
+    for fieldset in step.fieldsets:
+        if not fieldset_visible(fieldset, step, answers):
+            continue
+        condition_met = True
+        if fieldset.only_if is not None and fieldset.only_if[0] in step.paths:
+            cond_path, cond_value = fieldset.only_if
+            condition_met = _read_one(_question(cond_path), form) == cond_value
+        for question in fieldset.questions:
+            if not condition_met and question.path != (fieldset.toggle or ""):
+                continue
+            value = _read_one(question, form)
+            if value:
+                out[question.path] = value
+    return out
+
+
+def _question(path: str) -> Question:
+    question = question_for_path(path)
+    if question is None:
+        raise KeyError(path)
+    return question
+
+
+def _text(raw: object) -> str:
+    return raw.strip() if isinstance(raw, str) else ""
+
+
+def _read_one(question: Question, form: FormLike) -> AnswerValue:
+    if question.kind == "multi":
+        allowed = {c.value for c in question.choices}
+        return [v for v in (_text(x) for x in form.getlist(question.path)) if v in allowed]
+    if question.kind == "check":
+        return "yes" if _text(form.get(question.path)) else ""
+    return _text(form.get(question.path))
+
+
+def merge(answers: Mapping[str, AnswerValue], step: Step, new: Answers) -> Answers:
+    """Replace this step's answers with ``new`` and drop answers that no longer apply."""
+    own = step.paths | set(STARTBACK_PATHS if step is STARTBACK else ())
+    merged: Answers = {k: v for k, v in answers.items() if k not in own}
+    merged.update(new)
+    return prune(merged)
+
+
+def prune(answers: Answers) -> Answers:
+    """Drop answers in fieldsets whose condition is no longer met (a region unticked)."""
+    drop: set[str] = set()
+    for step in STEPS:
+        for fieldset in step.fieldsets:
+            if fieldset.only_if is None:
+                continue
+            path, value = fieldset.only_if
+            if answers.get(path) != value:
+                drop.update(q.path for q in fieldset.questions if q.path != path)
+    return {k: v for k, v in answers.items() if k not in drop}
+
+
+# Building the intake document -----------------------------------------------------------------
+
+
+def _convert(question: Question, raw: AnswerValue) -> Any:
+    """The JSON value for one raw answer; ``None`` means leave the field out (not answered).
+
+    Text that is not a number stays a string so that strict validation reports it on the field.
+    """
+    if question.kind == "multi":
+        return list(raw) if isinstance(raw, list) else [raw]
+    if not isinstance(raw, str) or raw in NOT_ANSWERED:
+        return None
+    if question.kind == "tristate":
+        return {"yes": True, "no": False}.get(raw, raw)
+    if question.kind == "int":
+        return int(raw) if _WHOLE_NUMBER.match(raw) else raw
+    if question.kind == "float":
+        return float(raw) if _NUMBER.match(raw) else raw
+    if question.path.endswith(".level"):
+        return _LEVEL_SEPARATOR.sub("-", raw.upper())
+    return raw
+
+
+def _leaf(path: str) -> str:
+    return path.rsplit(".", 1)[-1]
+
+
+def _set(document: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = document
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+
+
+def build(answers: Mapping[str, AnswerValue]) -> Built:
+    """The intake JSON document the answers describe."""
+    built = Built(document={})
+    doc = built.document
+    regions: list[dict[str, Any]] = []
+    treatments: list[dict[str, Any]] = []
+    imaging: list[dict[str, Any]] = []
+    for region in REGIONS:
+        prefix = f"regions.{region.value}"
+        if answers.get(f"{prefix}.selected") != "yes":
+            continue
+        entry: dict[str, Any] = {"region": region.value}
+        _fill(entry, prefix, answers)
+        built.list_paths[("regions", len(regions))] = prefix
+        regions.append(entry)
+    for treatment in TREATMENTS:
+        prefix = f"treatments.{treatment.value}"
+        if answers.get(f"{prefix}.tried") != "yes":
+            continue
+        entry = {"type": treatment.value}
+        _fill(entry, prefix, answers)
+        built.list_paths[("treatments_tried", len(treatments))] = prefix
+        treatments.append(entry)
+    for slot in IMAGING_SLOTS:
+        prefix = f"imaging.{slot}"
+        if answers.get(f"{prefix}.modality", "") in NOT_ANSWERED:
+            continue
+        entry = {}
+        _fill(entry, prefix, answers)
+        built.list_paths[("imaging", len(imaging))] = prefix
+        imaging.append(entry)
+    doc["regions"] = regions
+    if treatments:
+        doc["treatments_tried"] = treatments
+    if imaging:
+        doc["imaging"] = imaging
+    startback = {p: answers[p] for p in STARTBACK_PATHS if p in answers}
+    if startback:
+        doc["startback"] = {
+            _leaf(p): {"true": True, "false": False}.get(str(v), v)
+            for p, v in startback.items()
+        }
+    for path, raw in answers.items():
+        if path.startswith(("regions.", "treatments.", "imaging.", "startback.")):
+            continue
+        question = question_for_path(path)
+        if question is None or question.kind == "check":
+            continue
+        value = _convert(question, raw)
+        if value is not None:
+            _set(doc, path, value)
+    return built
+
+
+def _fill(entry: dict[str, Any], prefix: str, answers: Mapping[str, AnswerValue]) -> None:
+    for path, raw in answers.items():
+        if not path.startswith(prefix + "."):
+            continue
+        question = question_for_path(path)
+        if question is None or question.kind == "check":
+            continue
+        value = _convert(question, raw)
+        if value is not None:
+            entry[_leaf(path)] = value
+
+
+# Validation and error mapping -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    intake: Intake | None
+    errors: dict[str, str]
+    """Field path -> plain-language message; ``GENERAL`` for the form as a whole."""
+
+
+def validate(answers: Mapping[str, AnswerValue]) -> Outcome:
+    built = build(answers)
+    try:
+        intake = Intake.model_validate_json(json.dumps(built.document))
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            path = error_path(error["loc"], built)
+            errors.setdefault(path, message_for(error, path))
+        return Outcome(None, errors)
+    return Outcome(intake, {})
+
+
+def error_path(loc: tuple[int | str, ...], built: Built) -> str:
+    """The form field path for a pydantic error location."""
+    parts = list(loc)
+    if len(parts) >= 2 and isinstance(parts[1], int):
+        prefix = built.list_paths.get((str(parts[0]), parts[1]))
+        if prefix is not None:
+            rest = [str(p) for p in parts[2:]]
+            if not rest or rest[0] in ("region", "type"):
+                return prefix
+            return f"{prefix}.{rest[0]}"
+    if parts == ["regions"]:
+        return REGIONS_PATH
+    if parts and parts[0] == "priorities":
+        return "priorities"
+    return ".".join(str(p) for p in parts) if parts else GENERAL
+
+
+def message_for(error: ErrorDetails, path: str) -> str:
+    kind = error["type"]
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if kind == "missing":
+        return "Please answer this question."
+    if path == REGIONS_PATH and kind == "too_short":
+        return "Tick at least one place where you have pain."
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "Enter a whole number, using digits (for example 6)."
+    if kind in ("float_type", "float_parsing"):
+        return "Enter a number, such as 72.5."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"Enter {_number(ctx.get('ge', ctx.get('gt')))} or more."
+    if kind in ("less_than_equal", "less_than"):
+        return f"Enter {_number(ctx.get('le', ctx.get('lt')))} or less."
+    if kind in ("literal_error", "enum", "bool_type"):
+        return "Choose one of the options."
+    if kind == "string_too_long":
+        return f"Use {ctx.get('max_length')} characters or fewer."
+    if kind == "string_pattern_mismatch":
+        return "Write the level like L4-L5, L5-S1 or C6, or leave it blank."
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    return str(error["msg"])
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def errors_for_step(step: Step, errors: Mapping[str, str]) -> dict[str, str]:
+    """The errors that belong to this step's form."""
+    return {p: m for p, m in errors.items() if owning_step(p) is step}
+
+
+def owning_step(path: str) -> Step | None:
+    if path == REGIONS_PATH:
+        return WHERE
+    return step_for_path(path)
+
+
+def first_step_with_errors(errors: Iterable[str]) -> Step | None:
+    owners = [owning_step(p) for p in errors]
+    for step in STEPS:
+        if step in owners:
+            return step
+    return None
+
+
+# Emergency stop --------------------------------------------------------------------------------
+
+
+def stop_reasons(answers: Mapping[str, AnswerValue]) -> list[str]:
+    """What the person said that means they should stop and get emergency help now."""
+    reasons: list[str] = []
+    for step in STEPS:
+        for question in step.questions:
+            raw = answers.get(question.path)
+            if isinstance(raw, str) and raw in question.stops_if and question.stop_reason:
+                reasons.append(question.stop_reason)
+    return reasons

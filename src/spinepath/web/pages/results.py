@@ -1,0 +1,170 @@
+"""Patient results: the latest assessment, its print and PDF versions, data export and deletion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from spinepath.assessment import Assessment, CandidacyStatus
+from spinepath.store import repository
+from spinepath.store.models import AssessmentRecord
+from spinepath.web.deps import AppSettings, DbSession, PatientFromLink
+from spinepath.web.pages.decision_aid import decision_aid_section
+from spinepath.web.pages.followups import follow_up_overview
+from spinepath.web.pages.patient import absolute_link, patient_url, redirect
+from spinepath.web.pages.rendering import STATIC_DIR, render, templates
+
+router = APIRouter(include_in_schema=False)
+
+SURGERY_ON_THE_TABLE = frozenset(
+    {
+        CandidacyStatus.REFER_SURGICAL_OPINION,
+        CandidacyStatus.URGENT_SURGICAL,
+        CandidacyStatus.EMERGENCY_SURGICAL,
+    }
+)
+"""Candidacy statuses for which the surgery decision aid is offered."""
+
+
+def load_assessment(record: AssessmentRecord) -> Assessment:
+    return Assessment.model_validate(record.assessment)
+
+
+def _result_context(
+    request: Request,
+    settings: AppSettings,
+    session: DbSession,
+    patient: PatientFromLink,
+    link_token: str,
+    record: AssessmentRecord,
+) -> dict[str, Any]:
+    assessment = load_assessment(record)
+    return {
+        "a": assessment,
+        "record": record,
+        "today": dt.date.today(),
+        "link": absolute_link(request, settings, link_token),
+        "base": patient_url(link_token),
+        "decision_aid": decision_aid_section(session, patient, record, assessment)
+        if assessment.surgical.status in SURGERY_ON_THE_TABLE
+        else None,
+        "follow_ups": follow_up_overview(session, patient, record, settings),
+        "history": repository.list_assessments(session, patient),
+    }
+
+
+@router.get("/p/{link_token}/result", response_class=HTMLResponse)
+def result(
+    request: Request,
+    link_token: str,
+    patient: PatientFromLink,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    record = repository.latest_assessment(session, patient)
+    if record is None:
+        return redirect(patient_url(link_token))
+    context = _result_context(request, settings, session, patient, link_token, record)
+    return render(request, "patient/result.html", context)
+
+
+@router.get("/p/{link_token}/result/print", response_class=HTMLResponse)
+def result_print(
+    request: Request,
+    link_token: str,
+    patient: PatientFromLink,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    record = repository.latest_assessment(session, patient)
+    if record is None:
+        return redirect(patient_url(link_token))
+    context = _result_context(request, settings, session, patient, link_token, record)
+    return render(request, "patient/result_print.html", {**context, "pdf": False})
+
+
+@router.get("/p/{link_token}/result.pdf")
+def result_pdf(
+    request: Request,
+    link_token: str,
+    patient: PatientFromLink,
+    session: DbSession,
+    settings: AppSettings,
+) -> Response:
+    from weasyprint import CSS, HTML
+
+    record = repository.latest_assessment(session, patient)
+    if record is None:
+        return redirect(patient_url(link_token))
+    context = _result_context(request, settings, session, patient, link_token, record)
+    html = templates().get_template("patient/result_print.html").render(
+        {**context, "request": request, "pdf": True}
+    )
+    pdf = HTML(string=html, base_url=str(STATIC_DIR)).write_pdf(
+        stylesheets=[CSS(filename=str(STATIC_DIR / "site.css"))]
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": 'attachment; filename="spinepath-result.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/p/{link_token}/data.json")
+def download_data(patient: PatientFromLink, session: DbSession) -> Response:
+    data = repository.export_patient(session, patient)
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="spinepath-my-data.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _delete_context(link_token: str, errors: dict[str, str]) -> dict[str, Any]:
+    return {
+        "errors": errors,
+        "action": patient_url(link_token, "delete"),
+        "back": patient_url(link_token),
+        "download": patient_url(link_token, "data.json"),
+    }
+
+
+@router.get("/p/{link_token}/delete", response_class=HTMLResponse)
+def delete_page(request: Request, link_token: str, patient: PatientFromLink) -> Response:
+    return render(request, "patient/delete.html", _delete_context(link_token, {}))
+
+
+@router.post("/p/{link_token}/delete", response_class=HTMLResponse)
+async def delete_data(
+    request: Request, link_token: str, patient: PatientFromLink, session: DbSession
+) -> Response:
+    form = await request.form()
+    if form.get("confirm") != "yes":
+        errors = {"confirm": "Tick the box to confirm that you want to delete your data."}
+        return render(request, "patient/delete.html", _delete_context(link_token, errors), 422)
+    repository.record_audit(
+        session,
+        actor_kind="patient",
+        actor_id=patient.id,
+        action="delete",
+        patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        route="POST /p/{link_token}/delete",
+    )
+    repository.delete_patient(session, patient)
+    return redirect("/deleted")
+
+
+@router.get("/deleted", response_class=HTMLResponse)
+def deleted(request: Request) -> Response:
+    return render(request, "patient/deleted.html")

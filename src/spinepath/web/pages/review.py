@@ -1,0 +1,99 @@
+"""The review page's summary of a draft: every step's answers in plain words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from spinepath.web.pages.forms import AnswerValue, fieldset_visible
+from spinepath.web.pages.steps import STARTBACK, STARTBACK_PATHS, STEPS, WHERE, Question
+
+TRISTATE_LABELS = {"yes": "Yes", "no": "No", "unknown": "Not sure"}
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    answer: str
+    missing: bool
+    red_flag: bool
+
+
+@dataclass
+class Section:
+    slug: str
+    title: str
+    change: str
+    rows: list[Row] = field(default_factory=list)
+    note: str | None = None
+
+
+def answer_text(question: Question, raw: AnswerValue | None) -> str | None:
+    """The answer as the person saw it, or None when not answered."""
+    if raw is None or raw == "" or raw == []:
+        return None
+    if question.kind == "multi":
+        labels = {c.value: c.label for c in question.choices}
+        values = raw if isinstance(raw, list) else [raw]
+        return "; ".join(labels.get(v, v) for v in values)
+    if not isinstance(raw, str):
+        return None
+    if question.kind == "tristate":
+        return TRISTATE_LABELS.get(raw, raw)
+    if question.kind == "choice":
+        return {c.value: c.label for c in question.choices}.get(raw, raw)
+    if question.kind == "check":
+        return "Yes" if raw == "yes" else None
+    return f"{raw} {question.unit}" if question.unit else raw
+
+
+def review_sections(
+    answers: Mapping[str, AnswerValue], step_url: Callable[[str], str]
+) -> list[Section]:
+    sections: list[Section] = []
+    for step in STEPS:
+        section = Section(step.slug, step.title, step_url(step.slug))
+        if step is STARTBACK:
+            count = sum(1 for p in STARTBACK_PATHS if p in answers)
+            section.note = (
+                f"{count} of {len(STARTBACK_PATHS)} questions answered."
+                if count
+                else "Not answered."
+            )
+        elif step is WHERE:
+            ticked = [q.label for q in step.questions if answers.get(q.path) == "yes"]
+            section.rows.append(
+                Row("Where is your pain?", "; ".join(ticked), missing=not ticked, red_flag=False)
+            )
+        for fieldset in step.fieldsets:
+            if step is WHERE or not fieldset_visible(fieldset, step, answers):
+                continue
+            first = fieldset.questions[0]
+            if first.path.endswith(".modality") and answers.get(first.path, "") in ("", "unknown"):
+                section.rows.append(Row(fieldset.legend, "No scan", False, False))
+                continue
+            if fieldset.toggle is not None:
+                if answers.get(fieldset.toggle) != "yes":
+                    continue
+                details = [
+                    text
+                    for q in fieldset.questions
+                    if q.path != fieldset.toggle
+                    and (text := answer_text(q, answers.get(q.path))) is not None
+                ]
+                section.rows.append(
+                    Row(fieldset.legend, "; ".join(details) or "Tried", False, False)
+                )
+                continue
+            for question in fieldset.questions:
+                text = answer_text(question, answers.get(question.path))
+                label = question.label
+                if fieldset.only_if is not None:
+                    label = f"{fieldset.legend}: {label}"
+                section.rows.append(
+                    Row(label, text or "", missing=text is None, red_flag=question.red_flag)
+                )
+        if not section.rows and section.note is None:
+            section.note = "Nothing to add."
+        sections.append(section)
+    return sections

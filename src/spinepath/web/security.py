@@ -1,0 +1,230 @@
+"""Security middleware: headers with a strict CSP, CSRF check, body limits; login rate limit.
+
+All middleware here is plain ASGI (no per-request task overhead), ordered in ``app.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from spinepath.settings import Settings
+from spinepath.store import repository
+from spinepath.store.models import utcnow
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+HSTS = "max-age=31536000; includeSubDomains"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+JSON_API_PREFIX = "/api/"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+def error_body(message: str, field: str | None = None) -> dict[str, Any]:
+    return {"errors": [{"field": field, "message": message}]}
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response unless a route set its own CSP."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
+                present = {key.lower() for key, _ in headers}
+                extra = [
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                if self.hsts:
+                    extra.append((b"strict-transport-security", HSTS.encode()))
+                headers.extend(item for item in extra if item[0] not in present)
+                if scope["path"].startswith(JSON_API_PREFIX) and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def csrf_allows(
+    method: str, sec_fetch_site: str | None, origin: str | None, host: str | None
+) -> bool:
+    """Cross-site request forgery check for cookie-carrying browsers.
+
+    Browsers send ``Sec-Fetch-Site``; older ones send ``Origin`` on unsafe requests. A request with
+    neither comes from a non-browser client, which cannot carry a victim's cookies.
+    """
+    if method not in UNSAFE_METHODS:
+        return True
+    if sec_fetch_site is not None:
+        return sec_fetch_site in ("same-origin", "none")
+    if origin is not None:
+        if origin == "null" or host is None:
+            return False
+        return urlsplit(origin).netloc.lower() == host.lower()
+    return True
+
+
+class CsrfMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not csrf_allows(
+            scope["method"],
+            _header(scope, b"sec-fetch-site"),
+            _header(scope, b"origin"),
+            _header(scope, b"host"),
+        ):
+            await send_json(send, 403, error_body("cross-site request refused"))
+            return
+        await self.app(scope, receive, send)
+
+
+class BodyTooLargeError(HTTPException):
+    """Raised while reading a streamed body; an HTTPException so body parsers let it through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"request body larger than {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over the limit (declared or streamed); 415 for non-JSON API bodies."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await send_json(send, 400, error_body("invalid Content-Length"))
+                return
+            if int(declared) > self.max_body_bytes:
+                await send_json(send, 413, error_body(self._too_large()))
+                return
+        if (
+            scope["path"].startswith(JSON_API_PREFIX)
+            and scope["method"] in UNSAFE_METHODS
+            and _has_body(declared, _header(scope, b"transfer-encoding"))
+            and not _is_json(_header(scope, b"content-type"))
+        ):
+            await send_json(send, 415, error_body("send the body as application/json"))
+            return
+
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLargeError(self.max_body_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLargeError:
+            if started:
+                raise
+            await send_json(send, 413, error_body(self._too_large()))
+
+    def _too_large(self) -> str:
+        return f"request body larger than {self.max_body_bytes} bytes"
+
+
+def _has_body(content_length: str | None, transfer_encoding: str | None) -> bool:
+    if content_length is not None:
+        return int(content_length) > 0
+    return transfer_encoding is not None
+
+
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+# Login rate limit -------------------------------------------------------------------------------
+
+
+def rate_limit_keys(email: str, client_address: str | None) -> list[str]:
+    keys = [f"email:{repository.normalise_email(email)}"]
+    if client_address:
+        keys.append(f"client:{client_address}")
+    return keys
+
+
+def login_allowed(session: Session, settings: Settings, keys: list[str]) -> bool:
+    since = utcnow() - dt.timedelta(seconds=settings.login_rate_window_seconds)
+    return all(
+        repository.failed_logins_since(session, key, since) < settings.login_rate_limit
+        for key in keys
+    )

@@ -1,0 +1,283 @@
+"""Loading and describing the vignette case files and the example intakes.
+
+A vignette's expected outcome is labelled from the clinical reference and the triage policy, never
+from the engine's output, so a disagreement between the two is a finding to review, not noise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from spinepath.assessment import Assessment, CandidacyStatus, Level, PatternType
+from spinepath.intake import Intake
+
+HERE = Path(__file__).parent
+CASES_DIR = HERE / "cases"
+EXAMPLES_DIR = HERE.parent.parent / "examples"
+EXAMPLES_EXPECTED = HERE / "examples_expected.yaml"
+# The C loader when PyYAML was built with libyaml: it reads the case files several times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+ConcernCode = Literal[
+    "cauda_equina",
+    "cord_compression",
+    "neurological_deficit",
+    "infection",
+    "malignancy",
+    "fracture",
+    "inflammatory",
+    "cardiovascular",
+    "visceral",
+]
+
+Assess = Callable[[Intake], Assessment]
+
+
+class Expected(BaseModel):
+    """What the engine should say for one intake."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    level: Level
+    concerns: list[ConcernCode] = Field(description="The exact set of concern codes, sorted.")
+    candidacy: CandidacyStatus
+    pattern: PatternType | None = None
+
+
+class Vignette(BaseModel):
+    """One case file: a realistic person, the expected outcome and why."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^VIG-[A-Z]{2,4}-\d{3}$")
+    title: str = Field(min_length=10, max_length=120)
+    rationale: str = Field(min_length=40)
+    policy_differs: str | None = Field(
+        default=None,
+        description="Set when the label follows the clinical reference over the triage policy.",
+    )
+    intake: Intake
+    expected: Expected
+
+
+@dataclass(frozen=True)
+class Case:
+    """A parsed vignette with the raw intake mapping it came from (for mutation tests)."""
+
+    path: Path
+    vignette: Vignette
+    raw_intake: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.vignette.id
+
+
+@dataclass(frozen=True)
+class Example:
+    path: Path
+    intake: Intake
+    raw_intake: dict[str, Any]
+    expected: Expected
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def parse_intake(raw: dict[str, Any]) -> Intake:
+    # JSON mode: strict models accept strings for enums only from JSON, as an API client sends them.
+    return Intake.model_validate_json(json.dumps(raw))
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+
+
+def case_paths() -> list[Path]:
+    return sorted(CASES_DIR.glob("*.yaml"))
+
+
+def parse_case_file(path: Path) -> Case:
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path.name}: a case file holds one mapping")
+    vignette = Vignette.model_validate_json(json.dumps(raw))
+    return Case(path=path, vignette=vignette, raw_intake=raw["intake"])
+
+
+@cache
+def load_cases() -> tuple[Case, ...]:
+    return tuple(parse_case_file(path) for path in case_paths())
+
+
+def example_paths() -> list[Path]:
+    return sorted(EXAMPLES_DIR.glob("*.json"))
+
+
+@cache
+def load_examples_expected() -> dict[str, Expected]:
+    raw = read_yaml(EXAMPLES_EXPECTED)
+    return {name: Expected.model_validate_json(json.dumps(value)) for name, value in raw.items()}
+
+
+@cache
+def load_examples() -> tuple[Example, ...]:
+    expected = load_examples_expected()
+    examples = []
+    for path in example_paths():
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        examples.append(Example(path, parse_intake(raw), raw, expected[path.name]))
+    return tuple(examples)
+
+
+def outcome(assessment: Assessment, *, with_pattern: bool) -> dict[str, object]:
+    """The parts of an assessment a vignette labels, in the shape of `Expected`."""
+    got: dict[str, object] = {
+        "level": assessment.triage.level.value,
+        "concerns": sorted({c.code for c in assessment.concerns}),
+        "candidacy": assessment.surgical.status.value,
+    }
+    if with_pattern:
+        got["pattern"] = assessment.pattern.primary
+    return got
+
+
+def expected_outcome(expected: Expected) -> dict[str, object]:
+    want: dict[str, object] = {
+        "level": expected.level.value,
+        "concerns": sorted(expected.concerns),
+        "candidacy": expected.candidacy.value,
+    }
+    if expected.pattern is not None:
+        want["pattern"] = expected.pattern
+    return want
+
+
+# Red-flag questions (reference.md §1.1-1.9) as paths into the intake. "No" is False for
+# yes/no questions and the listed value for the others.
+RED_FLAG_SECTIONS: dict[str, tuple[str, ...]] = {
+    "radiation": ("sudden_onset",),
+    "neurology": (
+        "foot_drop",
+        "progressing",
+        "gait_change",
+        "hand_clumsiness",
+        "electric_shocks_on_neck_bending",
+    ),
+    "cauda_equina": (
+        "urinary_difficulty",
+        "bladder_sensation_change",
+        "urinary_incontinence",
+        "bowel_incontinence",
+        "saddle_numbness",
+        "sexual_dysfunction",
+    ),
+    "systemic": ("fever", "weight_loss", "night_sweats", "feels_unwell"),
+    "history": (
+        "cancer",
+        "osteoporosis",
+        "previous_fragility_fracture",
+        "long_term_steroids",
+        "immunosuppression",
+        "iv_drug_use",
+        "recent_infection",
+        "recent_spinal_procedure",
+        "tuberculosis",
+        "back_lump_or_shape_change",
+    ),
+    "mimics": (
+        "chest_pain",
+        "breathlessness",
+        "sweating_or_clammy",
+        "tearing_pain",
+        "collapse_or_faint",
+        "abdominal_pain",
+        "pulsating_abdominal_mass",
+        "urinary_symptoms_with_loin_pain",
+    ),
+}
+REGION_RED_FLAGS = ("not_eased_by_rest", "worse_at_night", "worse_on_straining")
+NON_BOOLEAN_RED_FLAGS: dict[tuple[str, str], str] = {
+    ("history", "trauma"): "none",
+    ("neurology", "arm_weakness"): "none",
+    ("neurology", "leg_weakness"): "none",
+}
+# The emergency screen (policy; reference.md §1.1 NHS 999 list, §1.2 CES): unanswered -> at least soon.
+EMERGENCY_SCREEN: tuple[tuple[str, str], ...] = (
+    *(("cauda_equina", name) for name in RED_FLAG_SECTIONS["cauda_equina"]),
+    ("mimics", "chest_pain"),
+    ("mimics", "tearing_pain"),
+    ("mimics", "collapse_or_faint"),
+    ("history", "trauma"),
+)
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """One red-flag answer slot: `region` is set for the per-region questions."""
+
+    section: str
+    name: str
+    region: int | None = None
+
+    @property
+    def label(self) -> str:
+        where = f"regions[{self.region}]" if self.region is not None else self.section
+        return f"{where}.{self.name}"
+
+    @property
+    def no_answer(self) -> object:
+        return NON_BOOLEAN_RED_FLAGS.get((self.section, self.name), False)
+
+    @property
+    def is_emergency_screen(self) -> bool:
+        return (self.section, self.name) in EMERGENCY_SCREEN
+
+    def get(self, raw: dict[str, Any]) -> object:
+        if self.region is not None:
+            return raw["regions"][self.region].get(self.name)
+        return raw.get(self.section, {}).get(self.name)
+
+    def set(self, raw: dict[str, Any], value: object) -> dict[str, Any]:
+        """A deep copy of `raw` with this answer replaced."""
+        changed: dict[str, Any] = json.loads(json.dumps(raw))
+        if self.region is not None:
+            changed["regions"][self.region][self.name] = value
+        else:
+            changed.setdefault(self.section, {})[self.name] = value
+        return changed
+
+
+def red_flags(raw: dict[str, Any]) -> Iterator[RedFlag]:
+    for index in range(len(raw["regions"])):
+        for name in REGION_RED_FLAGS:
+            yield RedFlag("regions", name, index)
+    for section, names in RED_FLAG_SECTIONS.items():
+        for name in names:
+            yield RedFlag(section, name)
+    for section, name in NON_BOOLEAN_RED_FLAGS:
+        yield RedFlag(section, name)
+
+
+def leaves(value: object, prefix: str = "") -> dict[str, object]:
+    """Flatten nested mappings and lists into `dotted.path -> scalar`."""
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            out.update(leaves(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(leaves(item, f"{prefix}[{index}]"))
+        return out
+    return {prefix: value}
