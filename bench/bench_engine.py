@@ -101,7 +101,8 @@ def main() -> None:
     args = parser.parse_args()
 
     examples = [
-        Intake.model_validate_json(p.read_text()) for p in sorted((ROOT / "examples").glob("*.json"))
+        Intake.model_validate_json(p.read_text())
+        for p in sorted((ROOT / "examples").glob("*.json"))
     ]
     rng = random.Random(20261121)
     generated = [Intake.model_validate_json(json.dumps(generate(rng))) for _ in range(args.n)]
@@ -115,7 +116,9 @@ def main() -> None:
     start = time.perf_counter()
     frame = assess_frame(generated)
     elapsed = time.perf_counter() - start
-    print(f"vectorised: {frame.height} rows in {elapsed:.2f} s ({frame.height / elapsed:,.0f} rows/s)")
+    print(
+        f"vectorised: {frame.height} rows in {elapsed:.2f} s ({frame.height / elapsed:,.0f} rows/s)"
+    )
 
 
 if __name__ == "__main__":

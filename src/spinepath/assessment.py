@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ASSESSMENT_VERSION = "1"
+ASSESSMENT_VERSION: Literal["1"] = "1"
 
 FactValue = bool | int | float | str | None
 

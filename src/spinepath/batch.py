@@ -9,6 +9,7 @@ checks it row for row against the per-person engine.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import polars as pl
 
@@ -26,9 +27,9 @@ def _fired(expr: pl.Expr) -> pl.Expr:
     return expr.fill_null(False)
 
 
-def _first_match(rules: list[tuple[pl.Expr, str]]) -> pl.Expr:
+def _first_match(rules: list[tuple[pl.Expr, str]]) -> Any:
     first, *rest = rules
-    chain = pl.when(_fired(first[0])).then(pl.lit(first[1]))
+    chain: Any = pl.when(_fired(first[0])).then(pl.lit(first[1]))
     for condition, value in rest:
         chain = chain.when(_fired(condition)).then(pl.lit(value))
     return chain.otherwise(pl.lit(None, dtype=pl.String))
@@ -90,9 +91,9 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
     for criterion in knowledge.surgery.criteria:
         df = df.with_columns(criterion.when.to_polars().alias(f"criterion.{criterion.code}"))
     df = df.with_columns(
-        _first_match([(s.when.to_polars(), s.status.value) for s in knowledge.surgery.statuses]).alias(
-            "surgical.status"
-        )
+        _first_match(
+            [(s.when.to_polars(), s.status.value) for s in knowledge.surgery.statuses]
+        ).alias("surgical.status")
     )
     df = df.with_columns(
         (pl.col("surgical.status") == "refer_surgical_opinion").alias("surgical.referral_due")
@@ -103,7 +104,9 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
         ).alias("imaging.indicated_text")
     )
     pattern_order = [p.id for p in knowledge.patterns.types]
-    primary = pl.when(_fired(pl.col(f"pattern.{pattern_order[0]}"))).then(pl.lit(pattern_order[0]))
+    primary: Any = pl.when(_fired(pl.col(f"pattern.{pattern_order[0]}"))).then(
+        pl.lit(pattern_order[0])
+    )
     for pattern_id in pattern_order[1:]:
         primary = primary.when(_fired(pl.col(f"pattern.{pattern_id}"))).then(pl.lit(pattern_id))
     concern_list = pl.concat_list(

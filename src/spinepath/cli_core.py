@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--output", "-o", help="With --batch: write NDJSON here.")
         ] = None,
     ) -> None:
-        """Assess an intake: urgency, concerns, pattern, care plan, imaging and surgical candidacy."""
+        """Assess an intake: urgency, concerns, pattern, care plan, imaging, surgical candidacy."""
         if batch is not None:
             if not batch.is_file():
                 Console(stderr=True).print(f"[red]{batch}: no such file[/]")
@@ -153,7 +153,9 @@ def register(app: typer.Typer) -> None:
                     _, failed = run_batch(batch, out)
             raise typer.Exit(1 if failed else 0)
         if file is None:
-            Console(stderr=True).print("[red]give an intake FILE, - for standard input, or --batch[/]")
+            Console(stderr=True).print(
+                "[red]give an intake FILE, - for standard input, or --batch[/]"
+            )
             raise typer.Exit(EXIT_BAD_INPUT)
         intake = parse_intake(_read_text(file), source=file)
         _emit(assess(intake), fmt)
@@ -195,7 +197,9 @@ def register(app: typer.Typer) -> None:
 
     @kb_app.command("show")
     def kb_show(
-        entry_id: Annotated[str | None, typer.Argument(help="An entry id, e.g. RF-CES-NEW.")] = None,
+        entry_id: Annotated[
+            str | None, typer.Argument(help="An entry id, e.g. RF-CES-NEW.")
+        ] = None,
         fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
     ) -> None:
         """Show one entry, or list every entry with its kind."""

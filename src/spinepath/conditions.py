@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -118,16 +118,16 @@ class Condition:
         if kind == "none_true":
             return all(child.evaluate(facts) is not True for child in self.children)
         # at_least
-        yes = unknown = 0
+        n_yes = n_unknown = 0
         for child in self.children:
             result = child.evaluate(facts)
             if result is True:
-                yes += 1
+                n_yes += 1
             elif result is None:
-                unknown += 1
-        if yes >= self.threshold:
+                n_unknown += 1
+        if n_yes >= self.threshold:
             return True
-        if yes + unknown < self.threshold:
+        if n_yes + n_unknown < self.threshold:
             return False
         return None
 
@@ -162,7 +162,7 @@ class Condition:
                 # is_in maps null to null only when told to; keep unknown unknown.
                 expr = pl.when(column.is_null()).then(None).otherwise(column.is_in(self.value))
             else:
-                expr = _COMPARISONS[self.op](column, pl.lit(self.value))
+                expr = cast(pl.Expr, _COMPARISONS[self.op](column, pl.lit(self.value)))
             return ~expr if self.negate else expr
         if kind == "all":
             return pl.all_horizontal([c.to_polars() for c in self.children])

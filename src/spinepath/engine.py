@@ -7,7 +7,7 @@ same knowledge-base conditions can be evaluated for one person here and for a po
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from spinepath import __version__, kb
@@ -152,7 +152,9 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
 
     for derived in knowledge.derived:
         facts[derived.id] = derived.when.evaluate(facts)
-    pattern_results = {p.id: p.when.evaluate(facts) for p in knowledge.patterns.types}
+    pattern_results: dict[str, bool | None] = {
+        p.id: p.when.evaluate(facts) for p in knowledge.patterns.types
+    }
     for pattern_id, result in pattern_results.items():
         facts[f"pattern.{pattern_id}"] = result
 
@@ -163,11 +165,14 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
         facts[f"concern.{code}.rank"] = max(ranks, default=-1)
         facts[f"concern.{code}"] = bool(ranks)
     fired_levels = [r for r in knowledge.levels.rules if r.when.evaluate(facts) is True]
+    acting: list[kb.RedFlagRule | kb.LevelRule] = [*fired, *fired_levels]
 
     still_to_ask = _still_to_ask(knowledge, facts, compiled)
     floor = knowledge.levels.unanswered_floor
     floor_level: Level | None = None
-    if any(q.if_yes is not None and _screen(knowledge, q.fact) == "emergency" for q in still_to_ask):
+    if any(
+        q.if_yes is not None and _screen(knowledge, q.fact) == "emergency" for q in still_to_ask
+    ):
         floor_level = floor.emergency
     elif still_to_ask:
         floor_level = floor.red_flag
@@ -185,9 +190,7 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
             facts=_read(r.when, facts, compiled),
             sources=list(r.sources),
         )
-        for r in sorted(
-            [*fired, *fired_levels], key=lambda r: (-r.level.rank, r.id)
-        )
+        for r in sorted(acting, key=lambda r: (-r.level.rank, r.id))
         if r.level.rank >= Level.ROUTINE.rank or level is Level.SELF_CARE
     ]
     if floor_level is not None:
@@ -228,7 +231,9 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     )
     for concern in concerns:
         trace.append(
-            TraceEntry(output=f"concerns.{concern.code}", rule_ids=concern.rule_ids, facts=concern.facts)
+            TraceEntry(
+                output=f"concerns.{concern.code}", rule_ids=concern.rule_ids, facts=concern.facts
+            )
         )
 
     pattern = _pattern(knowledge, intake, facts, pattern_results, compiled)
@@ -240,7 +245,9 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     surgical = _surgical(knowledge, facts, compiled)
     facts["surgical.status"] = surgical.status.value
     facts["surgical.referral_due"] = surgical.status is CandidacyStatus.REFER_SURGICAL_OPINION
-    trace.append(TraceEntry(output="surgical.status", rule_ids=surgical.rule_ids, facts=surgical.facts))
+    trace.append(
+        TraceEntry(output="surgical.status", rule_ids=surgical.rule_ids, facts=surgical.facts)
+    )
 
     imaging = _imaging(knowledge, facts, compiled)
     facts["imaging.indicated"] = imaging.indicated
@@ -250,7 +257,11 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     for section in ("now", "self_management", "prevention", "not_recommended"):
         for item in getattr(care_plan, section):
             trace.append(
-                TraceEntry(output=f"care_plan.{section}.{item.id}", rule_ids=item.rule_ids, facts=item.facts)
+                TraceEntry(
+                    output=f"care_plan.{section}.{item.id}",
+                    rule_ids=item.rule_ids,
+                    facts=item.facts,
+                )
             )
     trace.append(
         TraceEntry(
@@ -341,7 +352,7 @@ def _pattern(
     knowledge: KnowledgeBase,
     intake: Intake,
     facts: Facts,
-    results: dict[str, bool | None],
+    results: Mapping[str, bool | None],
     compiled: _Compiled,
 ) -> PainPattern:
     duration = knowledge.patterns.duration
@@ -389,11 +400,12 @@ def _startback(facts: Facts) -> StartBackResult | None:
     assert isinstance(risk, str)
     total = facts["startback.total"]
     psychosocial = facts["startback.psychosocial"]
-    assert isinstance(total, int) and isinstance(psychosocial, int)
+    assert isinstance(total, int)
+    assert isinstance(psychosocial, int)
     return StartBackResult(
         total=total,
         psychosocial=psychosocial,
-        risk_group=risk,  # type: ignore[arg-type]
+        risk_group=risk,
         matched_care=MATCHED_CARE[risk],
         facts={"startback.total": total, "startback.psychosocial": psychosocial},
         sources=list(STARTBACK_SOURCES),

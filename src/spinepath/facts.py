@@ -23,6 +23,7 @@ from spinepath.intake import (
     Mimics,
     Neurology,
     Radiation,
+    RegionPain,
     Systemic,
     TreatmentType,
 )
@@ -72,7 +73,7 @@ def flatten(intake: Intake) -> Facts:
         for name, value in section:
             facts[f"{prefix}.{name}"] = value
 
-    by_region = {r.region: r for r in intake.regions}
+    by_region: dict[str, RegionPain] = {r.region: r for r in intake.regions}
     for region in _REGIONS:
         pain = by_region.get(region)
         facts[f"pain.{region}"] = pain is not None
@@ -142,7 +143,10 @@ def _concordance(intake: Intake) -> bool | None:
 
 
 def _imaging_facts(intake: Intake) -> Facts:
-    facts: Facts = {"imaging.done": bool(intake.imaging), "imaging.concordant": _concordance(intake)}
+    facts: Facts = {
+        "imaging.done": bool(intake.imaging),
+        "imaging.concordant": _concordance(intake),
+    }
     for finding in _FINDINGS:
         studies = [i for i in intake.imaging if i.finding == finding]
         facts[f"imaging.{finding}"] = bool(studies)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from spinepath.instruments.startback import StartBackAnswers
 
-INTAKE_VERSION = "1"
+INTAKE_VERSION: Literal["1"] = "1"
 MINIMUM_AGE = 16
 
 TriState = bool | None
@@ -217,7 +217,8 @@ class ImagingDone(StrictModel):
     modality: Literal["xray", "mri", "ct"]
     finding: ImagingFinding
     level: str | None = Field(
-        default=None, pattern=r"^(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S1)(-(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S1))?$"
+        default=None,
+        pattern=r"^(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S1)(-(C[1-7]|T(1[0-2]|[1-9])|L[1-5]|S1))?$",
     )
     side: Literal["left", "right", "central", "bilateral"] | None = None
     matches_symptoms: TriState = Field(

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.prompt import IntPrompt, Prompt
 
 from spinepath.facts import fact_schema
-from spinepath.intake import MINIMUM_AGE, CHILD_MESSAGE, Intake
+from spinepath.intake import CHILD_MESSAGE, MINIMUM_AGE, Intake
 from spinepath.kb import KnowledgeBase, QuestionDef
 
 _REGIONS = {"1": "neck", "2": "upper_back", "3": "low_back"}
@@ -17,7 +17,7 @@ _SIDES = ["none", "left", "right", "both"]
 _YES_NO_SKIP = {"y": True, "n": False, "s": None}
 
 
-class EmergencyStop(Exception):
+class EmergencyStop(Exception):  # noqa: N818 - a stop signal, not an error
     """A yes on the emergency screen: stop and give emergency instructions."""
 
     def __init__(self, findings: list[str]) -> None:
@@ -83,13 +83,17 @@ def run_interview(console: Console, knowledge: KnowledgeBase) -> Intake:
         "Sex", choices=["female", "male", "other"], default="other", console=console
     )
     chosen = Prompt.ask(
-        "Where is the pain? 1 neck, 2 upper back, 3 low back (e.g. 13)", default="3", console=console
+        "Where is the pain? 1 neck, 2 upper back, 3 low back (e.g. 13)",
+        default="3",
+        console=console,
     )
     for key in dict.fromkeys(chosen):
         if key not in _REGIONS:
             continue
         region = _REGIONS[key]
-        weeks = IntPrompt.ask(f"How many weeks has the {region.replace('_', ' ')} pain lasted?", console=console)
+        weeks = IntPrompt.ask(
+            f"How many weeks has the {region.replace('_', ' ')} pain lasted?", console=console
+        )
         intensity = IntPrompt.ask("How bad is it on average, 0-10?", console=console)
         data["regions"].append({"region": region, "duration_weeks": weeks, "intensity": intensity})
     if not data["regions"]:

@@ -312,11 +312,11 @@ def _validate(model: type[BaseModel], data: object, where: str) -> Any:
 
 
 def _entry_name(data: object, loc: tuple[int | str, ...]) -> str:
-    node = data
+    node: Any = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_dict or in_list:
             node = node[part]
         else:
             break

@@ -58,7 +58,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
         for q in t.still_to_ask:
             console.print(f"  • {q.question} [dim]→ if yes: {q.if_yes.value}[/]", highlight=False)
     if a.concerns:
-        console.print("\n[bold]Concerns[/] [dim](what the findings can point to — not a diagnosis)[/]")
+        console.print(
+            "\n[bold]Concerns[/] [dim](what the findings can point to — not a diagnosis)[/]"
+        )
         for c in a.concerns:
             console.print(
                 f"  • [bold]{c.label}[/] — {c.level.value}; {c.referral_route} {_refs(c.rule_ids)}",
@@ -129,7 +131,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
     )
 
 
-def print_emergency_stop(findings: Sequence[str], knowledge: KnowledgeBase, console: Console) -> None:
+def print_emergency_stop(
+    findings: Sequence[str], knowledge: KnowledgeBase, console: Console
+) -> None:
     text = knowledge.levels.texts[Level.EMERGENCY]
     console.print(
         Panel(
@@ -172,7 +176,9 @@ def print_entry_list(rows: Sequence[tuple[str, str]], console: Console) -> None:
     console.print(table)
 
 
-def print_entry(entry_id: str, data: dict[str, Any], knowledge: KnowledgeBase, console: Console) -> None:
+def print_entry(
+    entry_id: str, data: dict[str, Any], knowledge: KnowledgeBase, console: Console
+) -> None:
     console.print(f"[bold]{entry_id}[/] [dim]({data.get('kind')})[/]", highlight=False)
     for key, value in data.items():
         if key in {"kind", "id", "sources"}:
