@@ -1,1 +1,1 @@
-"""Clinical vignettes and example intakes, labelled from the clinical reference, not from the engine."""
+"""Clinical vignettes and example intakes, labelled from the clinical reference, not the engine."""

@@ -211,7 +211,7 @@ NON_BOOLEAN_RED_FLAGS: dict[tuple[str, str], str] = {
     ("neurology", "arm_weakness"): "none",
     ("neurology", "leg_weakness"): "none",
 }
-# The emergency screen (policy; reference.md §1.1 NHS 999 list, §1.2 CES): unanswered -> at least soon.
+# The emergency screen (policy; reference.md §1.1 NHS 999 list, §1.2 CES): unanswered -> >= soon.
 EMERGENCY_SCREEN: tuple[tuple[str, str], ...] = (
     *(("cauda_equina", name) for name in RED_FLAG_SECTIONS["cauda_equina"]),
     ("mimics", "chest_pain"),
@@ -219,6 +219,73 @@ EMERGENCY_SCREEN: tuple[tuple[str, str], ...] = (
     ("mimics", "collapse_or_faint"),
     ("history", "trauma"),
 )
+
+
+def _any_side(section: dict[str, Any], *names: str) -> bool:
+    # An unanswered side counts: it may be a yes.
+    return any(section.get(name) != "none" for name in names)
+
+
+def _leg_both_or_unknown(raw: dict[str, Any]) -> bool:
+    return raw.get("radiation", {}).get("leg") in {"both", None}
+
+
+def _has_numbness_or_weakness(raw: dict[str, Any]) -> bool:
+    return _any_side(
+        raw.get("neurology", {}),
+        "arm_numbness_or_tingling",
+        "leg_numbness_or_tingling",
+        "arm_weakness",
+        "leg_weakness",
+    )
+
+
+def _has_infection_risk(raw: dict[str, Any]) -> bool:
+    history = raw.get("history", {})
+    risks = ("iv_drug_use", "immunosuppression", "recent_infection", "recent_spinal_procedure")
+    return any(history.get(name) is not False for name in (*risks, "tuberculosis"))
+
+
+def _has_systemic_upset(raw: dict[str, Any]) -> bool:
+    systemic = raw.get("systemic", {})
+    return any(
+        systemic.get(name) is not False for name in ("fever", "night_sweats", "feels_unwell")
+    )
+
+
+def _myelopathy_context(raw: dict[str, Any]) -> bool:
+    # Policy (reference.md §1.9): myelopathy features count with neck or upper-back pain, or with
+    # limb symptoms; read here as arm pain or limb numbness/weakness, because pain referred into
+    # the thigh from the low back is not a cord sign.
+    regions = {region["region"] for region in raw["regions"]}
+    return (
+        bool(regions & {"neck", "upper_back"})
+        or _any_side(raw.get("radiation", {}), "arm")
+        or _has_numbness_or_weakness(raw)
+    )
+
+
+def _sudden_or_unknown_onset(raw: dict[str, Any]) -> bool:
+    return any(region.get("onset") in {"sudden", None} for region in raw["regions"])
+
+
+def _breathless_or_chest_pain(raw: dict[str, Any]) -> bool:
+    mimics = raw.get("mimics", {})
+    return any(mimics.get(name) is not False for name in ("breathlessness", "chest_pain"))
+
+
+# Questions that are red flags only together with another finding (triage policy): when the
+# other finding is a definite no, leaving the question unanswered changes nothing.
+CONDITIONAL_RED_FLAGS: dict[tuple[str, str], Callable[[dict[str, Any]], bool]] = {
+    ("radiation", "sudden_onset"): _leg_both_or_unknown,
+    ("neurology", "progressing"): _has_numbness_or_weakness,
+    ("neurology", "hand_clumsiness"): _myelopathy_context,
+    ("neurology", "electric_shocks_on_neck_bending"): _myelopathy_context,
+    ("systemic", "feels_unwell"): _has_infection_risk,
+    ("history", "tuberculosis"): _has_systemic_upset,
+    ("history", "previous_fragility_fracture"): _sudden_or_unknown_onset,
+    ("mimics", "sweating_or_clammy"): _breathless_or_chest_pain,
+}
 
 
 @dataclass(frozen=True)
@@ -241,6 +308,11 @@ class RedFlag:
     @property
     def is_emergency_screen(self) -> bool:
         return (self.section, self.name) in EMERGENCY_SCREEN
+
+    def applies(self, raw: dict[str, Any]) -> bool:
+        """Whether an unanswered question could hide an urgent finding for this person."""
+        condition = CONDITIONAL_RED_FLAGS.get((self.section, self.name))
+        return condition is None or condition(raw)
 
     def get(self, raw: dict[str, Any]) -> object:
         if self.region is not None:

@@ -21,7 +21,9 @@ def assess() -> Assess:
     return function
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     comparisons = config.stash.get(COMPARISONS, None)
     if comparisons:
         terminalreporter.write_sep("-", "triage safety of vignettes and examples")

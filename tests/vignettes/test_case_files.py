@@ -80,6 +80,41 @@ def test_every_concern_code_is_expected_by_some_vignette(code: str) -> None:
     assert any(code in c.vignette.expected.concerns for c in load_cases())
 
 
+# Each concern code at every level the triage policy gives it (reference.md §1.10 summary map).
+POLICY_CONCERN_LEVELS = [
+    ("cauda_equina", Level.EMERGENCY),
+    ("cauda_equina", Level.URGENT),
+    ("cord_compression", Level.URGENT),
+    ("neurological_deficit", Level.URGENT),
+    ("infection", Level.EMERGENCY),
+    ("infection", Level.URGENT),
+    ("malignancy", Level.EMERGENCY),
+    ("malignancy", Level.URGENT),
+    ("fracture", Level.EMERGENCY),
+    ("fracture", Level.SOON),
+    ("inflammatory", Level.SOON),
+    ("cardiovascular", Level.EMERGENCY),
+    ("visceral", Level.SOON),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "level"), POLICY_CONCERN_LEVELS, ids=lambda v: getattr(v, "value", v)
+)
+def test_every_concern_code_is_covered_at_each_of_its_policy_levels(
+    code: str, level: Level
+) -> None:
+    assert any(
+        code in c.vignette.expected.concerns and c.vignette.expected.level == level
+        for c in load_cases()
+    )
+
+
+def test_some_vignettes_combine_findings_where_the_most_urgent_must_win() -> None:
+    combined = [c.id for c in load_cases() if len(c.vignette.expected.concerns) >= 2]
+    assert len(combined) >= 5
+
+
 @pytest.mark.parametrize("region", ["neck", "upper_back", "low_back"])
 def test_every_spinal_region_is_covered(region: str) -> None:
     assert any(region in {r.region for r in c.vignette.intake.regions} for c in load_cases())

@@ -23,7 +23,9 @@ from .cases import (
 README = EXAMPLES_DIR / "README.md"
 BATCH = EXAMPLES_DIR / "batch.ndjson"
 # A README table row: | `file.json` | description | level | candidacy |
-README_ROW = re.compile(r"^\|\s*`(?P<file>[^`]+\.json)`\s*\|.*\|\s*(?P<level>\w+)\s*\|\s*(?P<cand>\w+)\s*\|$")
+README_ROW = re.compile(
+    r"^\|\s*`(?P<file>[^`]+\.json)`\s*\|.*\|\s*(?P<level>\w+)\s*\|\s*(?P<cand>\w+)\s*\|$"
+)
 
 
 @pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.name)
