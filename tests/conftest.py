@@ -79,8 +79,10 @@ def _start_cluster() -> PostgresCluster:
     run = {"check": True, "capture_output": True, "text": True}
     subprocess.run(
         _as_postgres_user(
-            [str(PG_BIN / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", PG_USER]
-            + ["-E", "UTF8", "--no-sync", "--locale=C"]
+            [
+                *(str(PG_BIN / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", PG_USER),
+                *("-E", "UTF8", "--no-sync", "--locale=C"),
+            ]
         ),
         **run,  # type: ignore[call-overload]
     )
@@ -90,8 +92,10 @@ def _start_cluster() -> PostgresCluster:
     )
     subprocess.run(
         _as_postgres_user(
-            [str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-l", str(base / "log"), "-w"]
-            + ["-o", options, "start"]
+            [
+                *(str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-l", str(base / "log"), "-w"),
+                *("-o", options, "start"),
+            ]
         ),
         **run,  # type: ignore[call-overload]
     )
@@ -292,7 +296,10 @@ def world(database: Database) -> World:
 
 def session_cookie(secret: str, user_id: int, signed_in_at: int | None = None) -> str:
     """A session cookie exactly as the app's SessionMiddleware would sign it."""
-    payload = {"user_id": user_id, "signed_in_at": int(time.time()) if signed_in_at is None else signed_in_at}
+    payload = {
+        "user_id": user_id,
+        "signed_in_at": int(time.time()) if signed_in_at is None else signed_in_at,
+    }
     data = base64.b64encode(json.dumps(payload).encode())
     return TimestampSigner(secret).sign(data).decode()
 

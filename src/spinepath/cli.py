@@ -24,6 +24,9 @@ def _register_commands() -> None:
     from spinepath import cli_instruments
 
     cli_instruments.register(app)
+    from spinepath import cli_decision_aid
+
+    cli_decision_aid.register(app)
 
 
 def main() -> None:

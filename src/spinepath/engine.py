@@ -152,11 +152,10 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
 
     for derived in knowledge.derived:
         facts[derived.id] = derived.when.evaluate(facts)
-    pattern_results: dict[str, bool | None] = {
-        p.id: p.when.evaluate(facts) for p in knowledge.patterns.types
-    }
-    for pattern_id, result in pattern_results.items():
-        facts[f"pattern.{pattern_id}"] = result
+    # In order: non_specific reads the patterns before it.
+    pattern_results: dict[str, bool | None] = {}
+    for p in knowledge.patterns.types:
+        pattern_results[p.id] = facts[f"pattern.{p.id}"] = p.when.evaluate(facts)
 
     # --- red flags, concerns and triage -------------------------------------------------------
     fired = [r for r in knowledge.red_flags if r.when.evaluate(facts) is True]

@@ -54,8 +54,12 @@ def _ask(console: Console, question: QuestionDef) -> object:
     return _tri(console, question.question)
 
 
-def _positive(value: object) -> bool:
-    return value is True or value in {"both", "major"}
+# Side answers that mean an emergency on their own; both-sided numbness or leg pain needs more.
+_EMERGENCY_VALUES = {"neurology.leg_weakness": "both", "history.trauma": "major"}
+
+
+def _positive(fact: str, value: object) -> bool:
+    return value is True or _EMERGENCY_VALUES.get(fact) == value
 
 
 def run_interview(console: Console, knowledge: KnowledgeBase) -> Intake:
@@ -69,7 +73,7 @@ def run_interview(console: Console, knowledge: KnowledgeBase) -> Intake:
             continue
         value = _ask(console, question)
         _set(data, question.fact, value)
-        if _positive(value) and question.fact != "neurology.leg_numbness_or_tingling":
+        if _positive(question.fact, value):
             positives.append(question.question)
             # Ask nothing more: the interview stops at the first emergency finding.
             raise EmergencyStop(positives)
@@ -98,12 +102,8 @@ def run_interview(console: Console, knowledge: KnowledgeBase) -> Intake:
         data["regions"].append({"region": region, "duration_weeks": weeks, "intensity": intensity})
     if not data["regions"]:
         data["regions"].append({"region": "low_back", "duration_weeks": 0, "intensity": 0})
-    data.setdefault("radiation", {})["leg"] = Prompt.ask(
-        "Does pain spread into your legs?", choices=[*_SIDES, "skip"], console=console
-    )
-    if data["radiation"]["leg"] == "skip":
-        data["radiation"]["leg"] = None
-    if data["radiation"]["leg"] not in {None, "none"}:
+    data.setdefault("radiation", {})
+    if data["radiation"].get("leg") not in {None, "none"}:
         data["radiation"]["leg_below_knee"] = _tri(console, "Does it go below the knee?")
     data["radiation"]["arm"] = Prompt.ask(
         "Does pain spread into your arms?", choices=[*_SIDES, "skip"], console=console

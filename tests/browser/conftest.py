@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-
 from fastapi import FastAPI
+from playwright.sync_api import ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,8 +29,8 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = Path("/tmp/spinepath-shots")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -19,7 +19,8 @@ def answer_no_everywhere(page: Page) -> None:
     """Every yes/no question on the page answered "No", every side question "No", no injury."""
     for value in ("no", "none"):
         for radio in page.locator(f"input[type=radio][value={value}]").all():
-            radio.check()
+            if radio.is_visible():
+                radio.check()
 
 
 def continue_(page: Page, *, moves: bool = True) -> None:

@@ -256,3 +256,9 @@ def test_it_rejects_answers_that_are_not_a_mapping() -> None:
 def test_every_result_carries_the_licence_notice() -> None:
     result = score("odi", spread(ODI_SECTIONS, 16))
     assert "Mapi Research Trust" in result.licence_notice
+
+
+def test_startback_module_exposes_the_keele_copyright_and_funding_statement() -> None:
+    notice = startback.licence_notice()
+    assert "Copyright (©2007) Keele University" in notice
+    assert "Arthritis Research UK" in notice

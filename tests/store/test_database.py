@@ -36,13 +36,20 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(database: Da
     with database.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+        busy_timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert busy_timeout is not None
+        assert busy_timeout >= 1000
+
+
+def _write_then_fail(database: Database) -> None:
+    with database.session() as session:
+        repository.create_clinic(session, "Half-written")
+        raise RuntimeError("boom")
 
 
 def test_a_failing_unit_of_work_writes_nothing(database: Database) -> None:
-    with pytest.raises(RuntimeError), database.session() as session:
-        repository.create_clinic(session, "Half-written")
-        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError):
+        _write_then_fail(database)
     with database.session() as session:
         assert session.query(Clinic).count() == 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -87,12 +89,14 @@ def test_a_body_over_the_limit_gets_413(client: TestClient) -> None:
 def test_a_streamed_body_over_the_limit_gets_413(client: TestClient) -> None:
     limit: int = client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         for _ in range(limit // 1024 + 2):
             yield b" " * 1024
 
     response = client.post(
-        URL, content=chunks(), headers={"content-type": "application/json"}  # type: ignore[arg-type]
+        URL,
+        content=chunks(),
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
 

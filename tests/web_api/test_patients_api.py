@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conftest import Person, World
 from fastapi.testclient import TestClient
-from web_api.intakes import cauda_equina_symptoms, low_back_pain
 
+from conftest import Person, World
 from spinepath.store import repository
 from spinepath.store.db import Database
+from web_api.intakes import cauda_equina_symptoms, low_back_pain
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -20,7 +20,9 @@ def bearer(token: str) -> dict[str, str]:
 def test_an_api_token_invites_a_patient_whose_link_works(
     client: TestClient, world: World, database: Database
 ) -> None:
-    response = client.post("/api/v1/patients", json={"reference": "JS"}, headers=bearer(world.token_a))
+    response = client.post(
+        "/api/v1/patients", json={"reference": "JS"}, headers=bearer(world.token_a)
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["link_path"] == f"/p/{body['link_token']}"
@@ -118,7 +120,9 @@ def test_a_clinician_adds_a_note_under_their_name(
     url = f"/api/v1/patients/{world.patient_a.id}/notes"
     assert signed_in.post(url, json={"text": "Phoned; improving."}).status_code == 201
     notes = signed_in.get(url).json()
-    assert [(n["author"], n["text"]) for n in notes] == [(world.clinician_a.email, "Phoned; improving.")]
+    assert [(n["author"], n["text"]) for n in notes] == [
+        (world.clinician_a.email, "Phoned; improving.")
+    ]
 
 
 def test_a_blank_note_is_refused(client: TestClient, world: World) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from conftest import PASSWORD, Person, World, create_test_app, make_settings
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from conftest import PASSWORD, Person, World, create_test_app, make_settings
 from spinepath.settings import SECRET_KEY_FILE, SecretKeyMissingError, Settings
 from spinepath.web.security import csrf_allows
 
@@ -61,7 +61,9 @@ def test_hsts_is_sent_outside_development_only(database_url: str, tmp_path: Path
         ("POST", None, None, True),
     ],
 )
-def test_csrf_check(method: str, sec_fetch_site: str | None, origin: str | None, allowed: bool) -> None:
+def test_csrf_check(
+    method: str, sec_fetch_site: str | None, origin: str | None, allowed: bool
+) -> None:
     assert csrf_allows(method, sec_fetch_site, origin, "testserver") is allowed
 
 
@@ -161,12 +163,12 @@ def test_the_audit_log_never_holds_a_link_token(client: TestClient, world: World
 @pytest.mark.parametrize("environment", ["test", "production"])
 def test_the_secret_key_is_required_outside_development(environment: str) -> None:
     with pytest.raises(ValidationError, match="SPINEPATH_SECRET_KEY is required"):
-        Settings(environment=environment)  # type: ignore[arg-type]
+        Settings(environment=environment)
 
 
 def test_a_short_secret_key_is_refused() -> None:
     with pytest.raises(ValidationError, match="at least 32"):
-        Settings(environment="production", secret_key="short")  # type: ignore[arg-type]
+        Settings(environment="production", secret_key="short")
 
 
 def test_development_makes_and_keeps_a_secret_key(tmp_path: Path) -> None:

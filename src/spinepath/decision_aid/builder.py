@@ -21,12 +21,12 @@ from spinepath.decision_aid.models import (
     Harm,
     Meta,
     NiceStatus,
+    Notice,
     NotRecommendedProcedure,
     NotYet,
-    Notice,
     Option,
-    PersonFactor,
     Personalisation,
+    PersonFactor,
     Recovery,
     Reference,
     SeedClaim,
@@ -65,15 +65,18 @@ def _mode(assessment: Assessment) -> AidMode:
 
 def _notice(assessment: Assessment, mode: AidMode) -> Notice | None:
     level = assessment.triage.level
+    reasons = [r.text for r in assessment.triage.reasons]
     if mode == "emergency_first" or level is Level.EMERGENCY:
         return Notice(
             headline=assessment.triage.headline,
             instructions=[*assessment.triage.instructions, EMERGENCY_FIRST],
+            reasons=reasons,
         )
     if mode == "urgent_first" or level is Level.URGENT:
         return Notice(
             headline=assessment.triage.headline,
             instructions=[*assessment.triage.instructions, URGENT_FIRST],
+            reasons=reasons,
         )
     return None
 
@@ -96,6 +99,7 @@ def _harm(cat: Catalogue, spec: HarmSpec, age: int, factors: FactorValues) -> Ha
             personal_high=None,
             effects=effects,
             durations=durations,
+            source_ids=list(spec.sources),
             no_number_reason=spec.no_number_reason
             or "Shown as average scores or times, not as a count of people.",
         )
@@ -111,9 +115,10 @@ def _harm(cat: Catalogue, spec: HarmSpec, age: int, factors: FactorValues) -> Ha
         personal_low=adjusted.low,
         personal_high=adjusted.high,
         factors_applied=adjusted.applied,
-        personal_words=in_words(adjusted.value),
+        personal_words=in_words(adjusted.value, derived=True),
         effects=effects,
         durations=durations,
+        source_ids=list(spec.sources),
     )
 
 
@@ -149,6 +154,7 @@ def _option(
                 numbers=[sourced_number(cat, n) for n in b.numbers],
                 effects=[scale_effect(cat, e) for e in b.effects],
                 durations=[duration(cat, d) for d in b.durations],
+                source_ids=list(b.sources),
             )
             for b in spec.benefits
         ],
@@ -222,7 +228,9 @@ def _condition(
         effs = [scale_effect(cat, e) for e in s.effects]
         ids = sorted({*s.sources, *(n.source_id for n in nums), *(e.source_id for e in effs)})
         sources |= set(ids)
-        natural.append(Statement(text=s.text, source_ids=ids, evidence_ids=[*s.evidence, *s.effects]))
+        natural.append(
+            Statement(text=s.text, source_ids=ids, evidence_ids=[*s.evidence, *s.effects])
+        )
     return ConditionSection(
         id=spec.id,
         title=spec.title,
@@ -256,11 +264,26 @@ def _condition(
     )
 
 
+# Criteria whose absence is good news (e.g. no progressive nerve damage) are not listed as
+# something "not met yet": the aid must never suggest waiting for harm.
+_NOT_WAITED_FOR = frozenset({"progressive_deficit"})
+
+
 def _not_yet(cat: Catalogue, assessment: Assessment) -> NotYet:
     surgical = assessment.surgical
+    heading = (
+        "Why surgery is not on the table yet"
+        if surgical.status is CandidacyStatus.CONSERVATIVE_FIRST
+        else "Why surgery is not recommended for you"
+    )
     return NotYet(
+        heading=heading,
         why=surgical.summary,
-        unmet_criteria=[f"{c.label}: {c.detail}" for c in surgical.criteria if c.met is False],
+        unmet_criteria=[
+            f"{c.label}: {c.detail}"
+            for c in surgical.criteria
+            if c.met is False and c.code not in _NOT_WAITED_FOR
+        ],
         what_non_surgical_care_offers=[
             Statement(text=t.text, source_ids=list(t.sources)) for t in cat.content.not_yet.offers
         ],
@@ -268,6 +291,29 @@ def _not_yet(cat: Catalogue, assessment: Assessment) -> NotYet:
             Statement(text=t.text, source_ids=list(t.sources))
             for t in cat.content.not_yet.reconsider
         ],
+    )
+
+
+_OUTCOME_WORDS = {
+    "infection": "infection",
+    "blood_clot": "blood clots",
+    "death": "risk of dying",
+    "reoperation": "another operation",
+    "dural_tear": "dural tear",
+}
+
+
+def _how_used(cat: Catalogue, factor: str) -> str:
+    outcomes = sorted(
+        {_OUTCOME_WORDS.get(e.outcome, e.outcome) for e in cat.factor_effects if e.factor == factor}
+    )
+    if outcomes:
+        return "Used for: " + ", ".join(outcomes) + "."
+    if factor.startswith("age_"):
+        return "Your age picks the published age group where a study reports one."
+    return (
+        "No published figure in our evidence base, so it is not in your numbers; it still "
+        "matters, so ask your surgeon and anaesthetist."
     )
 
 
@@ -359,6 +405,11 @@ def build_decision_aid(intake: Intake, assessment: Assessment) -> DecisionAid:
         "There is no surgical decision to make from this aid: first get the assessment your "
         "answers call for."
     )
+    if conditions and mode in ("emergency_first", "urgent_first"):
+        decision = (
+            "When you are seen, the spinal team will explain what they recommend and how soon. "
+            f"The choice this aid describes, for later discussion, is: {decision}"
+        )
     aid = DecisionAid(
         title=TITLE,
         mode=mode,
@@ -369,8 +420,11 @@ def build_decision_aid(intake: Intake, assessment: Assessment) -> DecisionAid:
         conditions=conditions,
         not_covered=not_covered,
         personalisation=Personalisation(
+            age=intake.age,
             factors=[
-                PersonFactor(factor=f, label=cat.factors[f].label, present=v)
+                PersonFactor(
+                    factor=f, label=cat.factors[f].label, present=v, how_used=_how_used(cat, f)
+                )
                 for f, v in factors.items()
             ],
             method=METHOD,

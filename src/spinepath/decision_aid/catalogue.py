@@ -98,6 +98,7 @@ class BenefitSpec(DataModel):
     numbers: list[str] = Field(default_factory=list)
     effects: list[str] = Field(default_factory=list)
     durations: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
 
 
 class HarmSpec(DataModel):
@@ -109,6 +110,7 @@ class HarmSpec(DataModel):
     baseline_by_age: list[tuple[int, str]] | None = None
     effects: list[str] = Field(default_factory=list)
     durations: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
     no_number_reason: str | None = None
 
     @model_validator(mode="after")
@@ -271,6 +273,10 @@ class Catalogue(DataModel):
         used |= {f.source for f in self.factor_effects}
         for o in self.options.values():
             used |= set(o.recovery.sources)
+            for benefit in o.benefits:
+                used |= set(benefit.sources)
+            for harm in o.harms:
+                used |= set(harm.sources)
             if o.nice_status:
                 used.add(o.nice_status.source)
         for c in self.conditions.values():

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DECISION_AID_VERSION = "1"
+DECISION_AID_VERSION: Literal["1"] = "1"
 DENOMINATOR = 100
 """Every natural frequency in an aid uses this denominator, so options compare like for like."""
 
@@ -121,6 +121,7 @@ class Harm(OutModel):
     personal_words: str | None = None
     effects: list[ScaleEffect] = Field(default_factory=list)
     durations: list[Duration] = Field(default_factory=list)
+    source_ids: list[str] = Field(default_factory=list)
     no_number_reason: str | None = None
 
 
@@ -131,6 +132,7 @@ class Benefit(OutModel):
     numbers: list[SourcedNumber] = Field(default_factory=list)
     effects: list[ScaleEffect] = Field(default_factory=list)
     durations: list[Duration] = Field(default_factory=list)
+    source_ids: list[str] = Field(default_factory=list)
 
 
 class Recovery(OutModel):
@@ -220,11 +222,13 @@ class SeedClaim(OutModel):
 class Notice(OutModel):
     headline: str
     instructions: list[str]
+    reasons: list[str] = Field(default_factory=list, description="Symptoms to mention.")
 
 
 class NotYet(OutModel):
     """Why surgery is not (yet) on the table, what non-surgical care offers, when to reconsider."""
 
+    heading: str
     why: str
     unmet_criteria: list[str]
     what_non_surgical_care_offers: list[Statement]
@@ -253,9 +257,11 @@ class PersonFactor(OutModel):
     factor: str
     label: str
     present: bool | None
+    how_used: str
 
 
 class Personalisation(OutModel):
+    age: int
     factors: list[PersonFactor]
     method: str
     limitations: list[str]

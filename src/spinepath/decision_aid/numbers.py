@@ -21,12 +21,23 @@ def fmt(value: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
+def fmt1(value: float) -> str:
+    """A derived (personalised) figure: one decimal place at most, two below 1."""
+    return fmt(round(value, 1) if value >= 1 else round(value, 2))
+
+
 def per_thousand(value: float) -> str:
     return fmt(round(value * 10, 1))
 
 
-def in_words(value: float, denominator: int = DENOMINATOR) -> str:
-    """A natural frequency in words, always out of the same denominator."""
+def in_words(value: float, denominator: int = DENOMINATOR, *, derived: bool = False) -> str:
+    """A natural frequency in words, always out of the same denominator.
+
+    Published figures are shown exactly as published; derived (personal) figures are rounded
+    so they do not look more precise than they are.
+    """
+    if derived:
+        value = float(fmt1(value))
     if value == 0:
         return f"None of {denominator} people"
     if value < 1:

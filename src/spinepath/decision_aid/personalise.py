@@ -84,9 +84,7 @@ def _ratio(effect: FactorEffectSpec, value: float, baseline_percent: float) -> f
 class Adjusted:
     """A baseline risk adjusted for a person's factors."""
 
-    def __init__(
-        self, value: float, low: float, high: float, applied: list[AppliedFactor]
-    ) -> None:
+    def __init__(self, value: float, low: float, high: float, applied: list[AppliedFactor]) -> None:
         self.value = value
         self.low = low
         self.high = high

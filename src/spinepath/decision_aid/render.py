@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cache
+from typing import Any
 from importlib.resources import files
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -11,7 +12,7 @@ from markupsafe import Markup
 
 from spinepath.decision_aid.icons import icon_array
 from spinepath.decision_aid.models import DecisionAid, SourcedNumber
-from spinepath.decision_aid.numbers import fmt, in_words
+from spinepath.decision_aid.numbers import fmt, fmt1, in_words
 from spinepath.decision_aid.values import IMPORTANCE_LABELS
 
 VERDICT_WORDS = {
@@ -55,6 +56,8 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["fmt"] = fmt
+    env.filters["fmt1"] = fmt1
+    env.filters["capfirst"] = lambda text: text[:1].upper() + text[1:]
     env.filters["in_words"] = in_words
     return env
 
@@ -86,14 +89,19 @@ def render_html(aid: DecisionAid, *, standalone: bool = True) -> str:
         verdict_words=VERDICT_WORDS,
         leaning_words=LEANING_WORDS,
         importance_labels=IMPORTANCE_LABELS,
-        options_by_id={o.id: o for c in aid.conditions for o in c.options},
+        option_names={o.id: o.name for c in aid.conditions for o in c.options},
         answers={a.item_id: a.importance for a in aid.values.answers} if aid.values else {},
     )
 
 
-def render_pdf(aid: DecisionAid) -> bytes:
-    """The aid as a PDF (WeasyPrint), from the same template as the HTML page."""
+def pdf_document(aid: DecisionAid) -> Any:
+    """The laid-out WeasyPrint document (pages, boxes) behind :func:`render_pdf`."""
     from weasyprint import HTML  # imported here: loading pango is slow and only PDFs need it
 
-    pdf: bytes = HTML(string=render_html(aid, standalone=True)).write_pdf()
+    return HTML(string=render_html(aid, standalone=True)).render()
+
+
+def render_pdf(aid: DecisionAid) -> bytes:
+    """The aid as a PDF (WeasyPrint), from the same template as the HTML page."""
+    pdf: bytes = pdf_document(aid).write_pdf()
     return pdf

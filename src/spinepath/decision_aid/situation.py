@@ -11,12 +11,25 @@ from dataclasses import dataclass
 from spinepath.assessment import Assessment
 from spinepath.intake import ImagingFinding, Intake
 
+_NOT_COVERED = "this aid does not cover it."
 NOT_COVERED_CONCERNS: dict[str, str] = {
-    "malignancy": "Possible cancer affecting the spine is managed by specialist cancer and spinal teams; this aid does not cover it.",
-    "infection": "Possible spinal infection needs urgent medical care; this aid does not cover it.",
-    "cardiovascular": "Pain that may come from the heart or a major blood vessel needs urgent medical assessment; this aid does not cover it.",
-    "visceral": "Pain that may come from organs in the chest or abdomen needs medical assessment; this aid does not cover it.",
-    "inflammatory": "Possible inflammatory back pain (axial spondyloarthritis) is treated by rheumatology, not surgery; this aid does not cover it.",
+    "malignancy": (
+        "Possible cancer affecting the spine is managed by specialist cancer and spinal teams; "
+        + _NOT_COVERED
+    ),
+    "infection": "Possible spinal infection needs urgent medical care; " + _NOT_COVERED,
+    "cardiovascular": (
+        "Pain that may come from the heart or a major blood vessel needs urgent medical "
+        "assessment; " + _NOT_COVERED
+    ),
+    "visceral": (
+        "Pain that may come from organs in the chest or abdomen needs medical assessment; "
+        + _NOT_COVERED
+    ),
+    "inflammatory": (
+        "Possible inflammatory back pain (axial spondyloarthritis) is treated by rheumatology, "
+        "not surgery; " + _NOT_COVERED
+    ),
 }
 
 

@@ -21,8 +21,8 @@ class ValuesAnswers(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
-class UnknownValuesItem(ValueError):
-    pass
+class UnknownValuesItemError(ValueError):
+    """The answers name a values item the aid does not have."""
 
 
 def with_values(aid: DecisionAid, answers: ValuesAnswers) -> DecisionAid:
@@ -30,7 +30,7 @@ def with_values(aid: DecisionAid, answers: ValuesAnswers) -> DecisionAid:
     known = [item.id for item in aid.values_items]
     unknown = sorted(set(answers.importance) - set(known))
     if unknown:
-        raise UnknownValuesItem(
+        raise UnknownValuesItemError(
             f"importance: unknown values item {unknown[0]!r}; expected one of {', '.join(known)}"
         )
     for item_id, value in answers.importance.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ def _series_chart(series: InstrumentProgress) -> alt.LayerChart | alt.Chart | al
         if p.valid and p.score is not None
     ]
     y_scale = alt.Scale(domain=[series.score_min, series.score_max])
-    y_title = f"{series.instrument.upper()} ({series.score_unit})"
+    y_title = f"{series.short_name} ({series.score_unit})"
     base = alt.Chart(alt.InlineData(values=rows))
     line = base.mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
         x=alt.X("date:T", title="Date"),
@@ -30,6 +31,7 @@ def _series_chart(series: InstrumentProgress) -> alt.LayerChart | alt.Chart | al
     )
     title: dict[str, Any] = {"text": f"{series.name} ({series.version})"}
     layers: list[alt.Chart] = []
+    subtitle: list[str] = []
     absolute = series.mcid.absolute
     if series.baseline_score is not None and absolute is not None:
         low = max(series.score_min, series.baseline_score - absolute)
@@ -44,11 +46,15 @@ def _series_chart(series: InstrumentProgress) -> alt.LayerChart | alt.Chart | al
                 y=alt.Y("baseline:Q", scale=y_scale)
             )
         )
-        title["subtitle"] = (
+        subtitle.append(
             f"Shaded: within {absolute:g} of baseline (MCID; {', '.join(series.mcid.sources)})"
         )
+    # The licence notice travels with every display of an instrument, plots included.
+    subtitle += textwrap.wrap(series.licence_notice, width=110)
+    title["subtitle"] = subtitle
+    title["subtitleFontSize"] = 9
     chart = alt.layer(*layers, line) if layers else line
-    return chart.properties(width=520, height=220, title=title)
+    return chart.properties(width=620, height=220, title=title)
 
 
 def trajectory_spec(report: ProgressReport) -> dict[str, Any]:

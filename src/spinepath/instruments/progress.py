@@ -133,6 +133,7 @@ class InstrumentProgress(BaseModel):
 
     instrument: str
     name: str
+    short_name: str
     version: str
     score_unit: str
     score_min: float
@@ -307,6 +308,7 @@ def progress(
             InstrumentProgress(
                 instrument=code,
                 name=definition.name,
+                short_name=definition.short_name,
                 version=definition.version,
                 score_unit=definition.scoring.unit,
                 score_min=definition.scoring.primary_min,

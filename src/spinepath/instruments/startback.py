@@ -59,3 +59,10 @@ def score(answers: StartBackAnswers) -> StartBackScore:
     return StartBackScore(
         total=total, psychosocial=psychosocial, risk_group=risk_group(total, psychosocial)
     )
+
+
+def licence_notice() -> str:
+    """Keele's copyright and funding statement, to show wherever the tool is displayed."""
+    from spinepath.instruments import catalogue
+
+    return catalogue.get("startback").licence.notice

@@ -7,7 +7,9 @@ failing on a read-to-write lock upgrade.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,14 +22,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from spinepath.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+POSTGRES_POOL_SIZE = 10
 
 
 class Database:
     """An engine and a session factory. Create with :meth:`from_settings` or :meth:`from_url`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, concurrency: int) -> None:
         self.engine = engine
+        self.concurrency = concurrency
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -41,13 +48,28 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             _configure_sqlite(engine)
-        else:
-            engine = create_engine(url, pool_pre_ping=True)
-        return cls(engine)
+            # One writer at a time is all SQLite allows; more would only wait on the file lock.
+            return cls(engine, concurrency=1)
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=0
+        )
+        return cls(engine, concurrency=POSTGRES_POOL_SIZE)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
+
+    def new_session(self) -> Session:
+        """A session whose transaction the caller commits or rolls back."""
+        return self._sessions()
+
+    def slots(self) -> asyncio.Semaphore:
+        """Bounds the transactions one process runs at once (per event loop)."""
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(self.concurrency)
+        return slots
 
     @contextmanager
     def session(self) -> Iterator[Session]:

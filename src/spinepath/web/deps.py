@@ -7,13 +7,14 @@ write is a committed write. Every dependency that hands out a patient records an
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from spinepath.settings import Settings
 from spinepath.store import repository
@@ -66,17 +67,32 @@ def keep_despite_rollback(request: Request, write: WriteAfter) -> None:
     request.scope.setdefault(_PENDING_KEY, []).append(write)
 
 
-def get_db_session(request: Request) -> Iterator[Session]:
+async def get_db_session(request: Request) -> AsyncIterator[Session]:
+    """The request's transaction: committed before the response is sent, rolled back on error.
+
+    Requests wait for a database slot here, in the event loop, not in a worker thread: a thread
+    blocked on a busy database could otherwise be the one the lock holder needs to finish.
+    """
     database = get_database(request)
-    try:
-        with database.session() as session:
+    async with database.slots():
+        session = database.new_session()
+        try:
             yield session
-    finally:
-        pending: list[WriteAfter] = request.scope.pop(_PENDING_KEY, [])
-        if pending:
-            with database.session() as session:
-                for write in pending:
-                    write(session)
+            await run_in_threadpool(session.commit)
+        except BaseException:
+            await run_in_threadpool(session.rollback)
+            raise
+        finally:
+            await run_in_threadpool(session.close)
+            pending: list[WriteAfter] = request.scope.pop(_PENDING_KEY, [])
+            if pending:
+                await run_in_threadpool(_write_all, database, pending)
+
+
+def _write_all(database: Database, writes: list[WriteAfter]) -> None:
+    with database.session() as session:
+        for write in writes:
+            write(session)
 
 
 def session_user_id(request: Request) -> int | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -20,12 +22,13 @@ _API_PREFIX = "/api/"
 
 def register_pages(app: FastAPI) -> None:
     """Include the page routers, serve /static, and answer page errors in HTML."""
-    from spinepath.web.pages import clinician, followups, patient, results
+    from spinepath.web.pages import clinician, decision_aid, followups, patient, results
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(patient.router)
     app.include_router(results.router)
     app.include_router(followups.router)
+    app.include_router(decision_aid.router)
     app.include_router(clinician.router)
     _html_errors(app)
 
@@ -46,7 +49,7 @@ def _html_errors(app: FastAPI) -> None:
             return render(request, "error.html", context, exc.status_code)
         if fallback is None:
             raise exc
-        response: Response = await fallback(request, exc)
-        return response
+        response = fallback(request, exc)
+        return await response if inspect.isawaitable(response) else response
 
     app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from spinepath.assessment import Assessment
+from spinepath.decision_aid.render import LEANING_WORDS
 from spinepath.instruments.errors import InstrumentError
 from spinepath.store import repository
 from spinepath.store.models import Patient, User
@@ -138,6 +139,7 @@ def _patient_context(session: DbSession, patient: Patient, settings: AppSettings
         "report": report,
         "responses": repository.list_responses(session, patient),
         "decision": repository.latest_decision_aid_values(session, patient),
+        "leaning_words": LEANING_WORDS,
         "notes": repository.list_notes(session, patient),
     }
 
@@ -171,7 +173,9 @@ async def add_note(
         errors["text"] = f"Use {NOTE_MAX_CHARS} characters or fewer."
     if errors:
         context = {**_nav(user), **_patient_context(session, patient, settings)}
-        return render(request, "clinic/patient.html", {**context, "errors": errors, "note": text}, 422)
+        return render(
+            request, "clinic/patient.html", {**context, "errors": errors, "note": text}, 422
+        )
     repository.add_note(session, patient, user, text)
     return redirect(f"{WORKLIST}/patients/{patient.id}#notes")
 

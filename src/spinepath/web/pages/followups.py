@@ -1,4 +1,4 @@
-"""Follow-up questionnaires: which are due, the form in the site's wording, and the progress chart."""
+"""Follow-up questionnaires: which are due, the form in the site's wording, the progress chart."""
 
 from __future__ import annotations
 
@@ -58,7 +58,10 @@ def instruments_for(record: AssessmentRecord) -> list[str]:
 
 def schedule(settings: Settings) -> tuple[ScheduleOffset, ...]:
     weeks = sorted({w for w in settings.follow_up_weeks if w > 0})
-    return (ScheduleOffset(amount=0, unit="d"), *(ScheduleOffset(amount=w, unit="w") for w in weeks))
+    return (
+        ScheduleOffset(amount=0, unit="d"),
+        *(ScheduleOffset(amount=w, unit="w") for w in weeks),
+    )
 
 
 def series_entries(responses: list[ResponseRecord]) -> list[SeriesEntry]:
@@ -90,7 +93,8 @@ def follow_up_overview(
         definition = catalogue.get(code)
         form_def = instrument_form(code, settings)
         series = by_code.get(code)
-        status, next_date, last = "due", today, None
+        status, last = "due", None
+        next_date: dt.date | None = today
         if series is not None:
             open_visits = [v for v in series.schedule if v.status == "due"]
             upcoming = [v for v in series.schedule if v.status == "upcoming"]

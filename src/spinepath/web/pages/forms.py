@@ -47,7 +47,7 @@ _NUMBER = re.compile(r"^[+-]?(\d{1,9}(\.\d*)?|\.\d+)$")
 class FormLike(Protocol):
     """What the pages read from a submitted form (Starlette's ``FormData`` fits)."""
 
-    def get(self, key: str, default: Any = None) -> Any: ...
+    def get(self, key: str, /) -> Any: ...
 
     def getlist(self, key: str) -> list[Any]: ...
 
@@ -89,9 +89,9 @@ def read_step(step: Step, form: FormLike, answers: Mapping[str, AnswerValue]) ->
         for question in fieldset.questions:
             if not condition_met and question.path != (fieldset.toggle or ""):
                 continue
-            value = _read_one(question, form)
-            if value:
-                out[question.path] = value
+            answer = _read_one(question, form)
+            if answer:
+                out[question.path] = answer
     return out
 
 
@@ -210,8 +210,7 @@ def build(answers: Mapping[str, AnswerValue]) -> Built:
     startback = {p: answers[p] for p in STARTBACK_PATHS if p in answers}
     if startback:
         doc["startback"] = {
-            _leaf(p): {"true": True, "false": False}.get(str(v), v)
-            for p, v in startback.items()
+            _leaf(p): {"true": True, "false": False}.get(str(v), v) for p, v in startback.items()
         }
     for path, raw in answers.items():
         if path.startswith(("regions.", "treatments.", "imaging.", "startback.")):

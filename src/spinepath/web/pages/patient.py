@@ -78,7 +78,12 @@ def start(session: DbSession) -> Response:
     patient, link_token = repository.create_patient(session, None)
     repository.save_draft(session, patient, {}, EMERGENCY.slug)
     repository.record_audit(
-        session, actor_kind="patient", actor_id=patient.id, action="start", patient_id=patient.id
+        session,
+        actor_kind="patient",
+        actor_id=patient.id,
+        action="start",
+        patient_id=patient.id,
+        route="POST /start",
     )
     return redirect(patient_url(link_token, "step", EMERGENCY.slug))
 
@@ -295,4 +300,3 @@ def start_again(link_token: str, patient: PatientFromLink, session: DbSession) -
     draft = repository.load_draft(session, patient)
     repository.save_draft(session, patient, _answers(draft), EMERGENCY.slug)
     return redirect(patient_url(link_token, "step", EMERGENCY.slug))
-

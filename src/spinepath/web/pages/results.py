@@ -8,12 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from spinepath.assessment import Assessment, CandidacyStatus
 from spinepath.store import repository
-from spinepath.store.models import AssessmentRecord
-from spinepath.web.deps import AppSettings, DbSession, PatientFromLink
-from spinepath.web.pages.decision_aid import decision_aid_section
+from spinepath.store.models import AssessmentRecord, Patient
+from spinepath.web.deps import DbSession, PatientFromLink, get_settings_dep
+from spinepath.web.pages.decision_aid import CSS_PATH as DECISION_AID_CSS
+from spinepath.web.pages.decision_aid import DecisionAidView, decision_aid_section
 from spinepath.web.pages.followups import follow_up_overview
 from spinepath.web.pages.patient import absolute_link, patient_url, redirect
 from spinepath.web.pages.rendering import STATIC_DIR, render, templates
@@ -36,22 +38,24 @@ def load_assessment(record: AssessmentRecord) -> Assessment:
 
 def _result_context(
     request: Request,
-    settings: AppSettings,
-    session: DbSession,
-    patient: PatientFromLink,
+    session: Session,
+    patient: Patient,
     link_token: str,
     record: AssessmentRecord,
+    decision: DecisionAidView | None = None,
 ) -> dict[str, Any]:
+    settings = get_settings_dep(request)
     assessment = load_assessment(record)
+    if decision is None and assessment.surgical.status in SURGERY_ON_THE_TABLE:
+        decision = decision_aid_section(session, patient, record, assessment)
     return {
         "a": assessment,
         "record": record,
         "today": dt.date.today(),
         "link": absolute_link(request, settings, link_token),
         "base": patient_url(link_token),
-        "decision_aid": decision_aid_section(session, patient, record, assessment)
-        if assessment.surgical.status in SURGERY_ON_THE_TABLE
-        else None,
+        "decision_aid": decision,
+        "decision_aid_css": DECISION_AID_CSS,
         "follow_ups": follow_up_overview(session, patient, record, settings),
         "history": repository.list_assessments(session, patient),
     }
@@ -63,13 +67,24 @@ def result(
     link_token: str,
     patient: PatientFromLink,
     session: DbSession,
-    settings: AppSettings,
 ) -> Response:
     record = repository.latest_assessment(session, patient)
     if record is None:
         return redirect(patient_url(link_token))
-    context = _result_context(request, settings, session, patient, link_token, record)
-    return render(request, "patient/result.html", context)
+    return result_response(request, link_token, patient, session, record)
+
+
+def result_response(
+    request: Request,
+    link_token: str,
+    patient: Patient,
+    session: Session,
+    record: AssessmentRecord,
+    decision: DecisionAidView | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = _result_context(request, session, patient, link_token, record, decision)
+    return render(request, "patient/result.html", context, status_code)
 
 
 @router.get("/p/{link_token}/result/print", response_class=HTMLResponse)
@@ -78,12 +93,11 @@ def result_print(
     link_token: str,
     patient: PatientFromLink,
     session: DbSession,
-    settings: AppSettings,
 ) -> Response:
     record = repository.latest_assessment(session, patient)
     if record is None:
         return redirect(patient_url(link_token))
-    context = _result_context(request, settings, session, patient, link_token, record)
+    context = _result_context(request, session, patient, link_token, record)
     return render(request, "patient/result_print.html", {**context, "pdf": False})
 
 
@@ -93,16 +107,17 @@ def result_pdf(
     link_token: str,
     patient: PatientFromLink,
     session: DbSession,
-    settings: AppSettings,
 ) -> Response:
     from weasyprint import CSS, HTML
 
     record = repository.latest_assessment(session, patient)
     if record is None:
         return redirect(patient_url(link_token))
-    context = _result_context(request, settings, session, patient, link_token, record)
-    html = templates().get_template("patient/result_print.html").render(
-        {**context, "request": request, "pdf": True}
+    context = _result_context(request, session, patient, link_token, record)
+    html = (
+        templates()
+        .get_template("patient/result_print.html")
+        .render({**context, "request": request, "pdf": True})
     )
     pdf = HTML(string=html, base_url=str(STATIC_DIR)).write_pdf(
         stylesheets=[CSS(filename=str(STATIC_DIR / "site.css"))]

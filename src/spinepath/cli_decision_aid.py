@@ -1,0 +1,131 @@
+"""The `decision-aid` command: a personalised back-surgery decision aid as JSON, HTML or PDF."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+EXIT_BAD_INPUT = 2
+
+
+class AidFormat(StrEnum):
+    JSON = "json"
+    HTML = "html"
+    PDF = "pdf"
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True).print(message, markup=False, highlight=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path)
+    if not file.is_file():
+        raise _fail(f"{path}: no such file")
+    return file.read_text(encoding="utf-8")
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write all or nothing: a failed run never leaves a half-written file behind."""
+    directory = target.parent if str(target.parent) else Path()
+    if not directory.is_dir():
+        raise _fail(f"-o {target}: directory {directory} does not exist")
+    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        Path(temp_name).replace(target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("decision-aid")
+    def decision_aid_command(
+        file: Annotated[
+            str | None, typer.Argument(help="Intake JSON file, or - for standard input.")
+        ] = None,
+        fmt: Annotated[AidFormat, typer.Option("--format", "-f", help="Output format.")] = (
+            AidFormat.HTML
+        ),
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        ] = None,
+        values: Annotated[
+            Path | None,
+            typer.Option(
+                "--values",
+                help="JSON file with the values exercise: "
+                '{"importance": {"fast_relief": 3}, "leaning": "unsure"}.',
+            ),
+        ] = None,
+        fragment: Annotated[
+            bool, typer.Option("--fragment", help="HTML: a fragment to embed, without <head>.")
+        ] = False,
+        schema: Annotated[
+            bool, typer.Option("--schema", help="Print the JSON Schema of the decision aid.")
+        ] = False,
+    ) -> None:
+        """Build a personalised back-surgery decision aid (IPDAS-structured) from an intake."""
+        from spinepath.cli_core import parse_intake
+        from spinepath.decision_aid import (
+            ValuesAnswers,
+            build_decision_aid,
+            render_html,
+            render_pdf,
+            with_values,
+        )
+        from spinepath.decision_aid.models import DecisionAid
+        from spinepath.engine import assess
+
+        if schema:
+            sys.stdout.write(json.dumps(DecisionAid.model_json_schema(), indent=2) + "\n")
+            return
+        if file is None:
+            raise _fail("give an intake FILE, or - for standard input (or --schema)")
+        answers = None
+        if values is not None:
+            if not values.is_file():
+                raise _fail(f"--values {values}: no such file")
+            try:
+                answers = ValuesAnswers.model_validate_json(values.read_text(encoding="utf-8"))
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                where = ".".join(str(p) for p in error["loc"]) or "input"
+                raise _fail(f"--values {values}: {where}: {error['msg']}") from None
+        intake = parse_intake(_read(file), source=file)
+        aid = build_decision_aid(intake, assess(intake))
+        if answers is not None:
+            try:
+                aid = with_values(aid, answers)
+            except ValueError as exc:
+                raise _fail(f"--values {values}: {exc}") from None
+
+        if fmt is AidFormat.JSON:
+            data = (aid.model_dump_json(indent=2) + "\n").encode()
+        elif fmt is AidFormat.HTML:
+            data = render_html(aid, standalone=not fragment).encode()
+        else:
+            if output is None and sys.stdout.isatty():
+                raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
+            data = render_pdf(aid)
+
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            _write_atomically(output, data)
+            Console(stderr=True).print(f"wrote {output} ({len(data):,} bytes)")

@@ -1,0 +1,120 @@
+"""Test helpers: the real engine on the real examples, and hand-built assessments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from spinepath.assessment import (
+    Assessment,
+    CandidacyStatus,
+    CarePlan,
+    Concern,
+    Criterion,
+    ImagingAdvice,
+    Level,
+    NextStep,
+    PainPattern,
+    PatternType,
+    SurgicalCandidacy,
+    Triage,
+)
+from spinepath.decision_aid import DecisionAid, build_decision_aid, render_html
+from spinepath.engine import assess
+from spinepath.intake import Intake
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_intake(path: Path) -> Intake:
+    return Intake.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+_aids: dict[str, tuple[Intake, Assessment, DecisionAid, str]] = {}
+
+
+def example_aid(name: str) -> tuple[Intake, Assessment, DecisionAid, str]:
+    """Intake, real assessment, aid and HTML for an example file (built once per run)."""
+    if name not in _aids:
+        intake = load_intake(ROOT / "examples" / name)
+        assessment = assess(intake)
+        aid = build_decision_aid(intake, assessment)
+        _aids[name] = (intake, assessment, aid, render_html(aid))
+    return _aids[name]
+
+
+def make_intake(**overrides: Any) -> Intake:
+    """A sciatica intake (disc herniation that matches) with any field overridden."""
+    raw: dict[str, Any] = json.loads((FIXTURES / "sciatica.json").read_text(encoding="utf-8"))
+    raw.update(overrides)
+    return Intake.model_validate(raw)
+
+
+def make_assessment(
+    status: CandidacyStatus = CandidacyStatus.REFER_SURGICAL_OPINION,
+    *,
+    primary: PatternType = "radicular",
+    types: list[PatternType] | None = None,
+    level: Level = Level.ROUTINE,
+    concerns: tuple[str, ...] = (),
+    unmet: tuple[str, ...] = (),
+) -> Assessment:
+    """A minimal, fixed assessment, so unit and snapshot tests do not move with the engine."""
+    return Assessment(
+        engine_version="test",
+        knowledge_version="test",
+        notice="Decision support, not a diagnosis.",
+        triage=Triage(
+            level=level,
+            headline={
+                Level.EMERGENCY: "Call 999 or go to A&E now",
+                Level.URGENT: "Get seen by a doctor today",
+            }.get(level, "See your GP"),
+            instructions=["Tell them about your symptoms."],
+            reasons=[],
+            still_to_ask=[],
+            safety_net=[],
+        ),
+        concerns=[
+            Concern(
+                code=code,
+                label=code,
+                level=level,
+                summary=code,
+                findings=[],
+                referral_route="GP",
+            )
+            for code in concerns
+        ],
+        pattern=PainPattern(
+            regions=["low_back"],
+            duration_weeks=14,
+            duration_class="chronic",
+            duration_definition="more than 12 weeks",
+            types=types if types is not None else [primary],
+            primary=primary,
+            description=primary,
+        ),
+        startback=None,
+        care_plan=CarePlan(
+            now=[],
+            next_step=NextStep(review_after_weeks=6, text="Review."),
+            self_management=[],
+            prevention=[],
+            not_recommended=[],
+        ),
+        imaging=ImagingAdvice(indicated=False, timing="none", modality=None, reason="None."),
+        surgical=SurgicalCandidacy(
+            status=status,
+            summary=f"Surgical candidacy: {status.value}.",
+            criteria=[
+                Criterion(code=code, label=code.replace("_", " "), met=False, detail="Not yet.")
+                for code in unmet
+            ],
+            referral_route=None,
+        ),
+        trace=[],
+    )

@@ -1,0 +1,78 @@
+"""The decision-aid data files: consistent, sourced, and registered in the source registry."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from spinepath.decision_aid.catalogue import load_catalogue
+
+from .helpers import ROOT
+
+SOURCES = ROOT / "src" / "spinepath" / "knowledge" / "sources"
+
+
+def _entries(path: Path) -> list[dict[str, object]]:
+    entries: list[dict[str, object]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return entries
+
+
+def test_the_catalogue_loads_and_every_cited_source_exists() -> None:
+    cat = load_catalogue()
+    assert cat.source_ids_used() <= set(cat.sources)
+
+
+def test_source_ids_are_unique_across_the_registry() -> None:
+    ids = Counter(e["id"] for f in SOURCES.glob("*.yaml") for e in _entries(f))
+    assert [i for i, n in ids.items() if n > 1] == []
+
+
+def test_decision_aid_sources_follow_the_registry_schema() -> None:
+    kinds = {
+        "guideline",
+        "trial",
+        "review",
+        "cohort",
+        "registry",
+        "patient_information",
+        "quality_measure",
+        "other",
+    }
+    for entry in _entries(SOURCES / "decision_aid.yaml"):
+        assert str(entry["id"]).upper() == entry["id"]
+        assert entry["kind"] in kinds, entry["id"]
+        assert entry["verification"] in {"verified", "secondary", "unverified"}, entry["id"]
+        assert str(entry["citation"]).strip(), entry["id"]
+
+
+def test_every_decision_aid_source_is_used() -> None:
+    cat = load_catalogue()
+    own = {str(e["id"]) for e in _entries(SOURCES / "decision_aid.yaml")}
+    always_cited = {"IPDAS-CERTIFYING-2014", "OSTELO-2008-MCID"}
+    unused = own - cat.source_ids_used() - always_cited
+    assert unused == set()
+
+
+def test_every_option_has_benefits_harms_and_recovery() -> None:
+    for option in load_catalogue().options.values():
+        assert option.benefits, option.id
+        assert option.harms, option.id
+        assert option.recovery.sources, option.id
+
+
+def test_every_harm_has_a_number_or_says_why_not() -> None:
+    for option in load_catalogue().options.values():
+        for harm in option.harms:
+            has_number = harm.evidence or harm.baseline_by_age or harm.effects or harm.durations
+            assert has_number or harm.no_number_reason, f"{option.id}.{harm.id}"
+
+
+def test_seed_claims_name_a_seed_file_and_sources() -> None:
+    seeds = Path("/work/shared/seeds")
+    for claim in load_catalogue().seed_claims:
+        assert claim.sources, claim.id
+        number = claim.seed.split()[0]
+        if seeds.is_dir():
+            assert list(seeds.glob(f"{number}_*.txt")), claim.id

@@ -1,0 +1,173 @@
+"""The knowledge base loads, passes its own checks, and `kb check` names each kind of breakage."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner, Result
+
+from spinepath import cli, kb
+
+RUNNER = CliRunner(env={"COLUMNS": "240", "NO_COLOR": "1"})
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    # _register_commands adds every command to the shared app: do it once per process.
+    if not any(command.name == "assess" for command in cli.app.registered_commands):
+        cli._register_commands()
+    return cli.app
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _invoke(app: typer.Typer, *args: str) -> Result:
+    return RUNNER.invoke(app, list(args))
+
+
+def test_it_has_a_knowledge_base_that_passes_its_own_checks() -> None:
+    assert kb.check(kb.load()) == []
+
+
+def test_it_reports_the_packaged_knowledge_base_valid_on_the_command_line(
+    app: typer.Typer,
+) -> None:
+    result = _invoke(app, "kb", "check")
+    assert result.exit_code == 0, result.output
+    assert "is valid" in result.output
+
+
+# --- breaking a copy of the knowledge directory -------------------------------------------------
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(kb.knowledge_dir(), target)
+    return target
+
+
+def _edit_red_flags(directory: Path, change: Callable[[list[dict[str, object]]], None]) -> None:
+    path = directory / "red_flags.yaml"
+    rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(rules)
+    path.write_text(yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
+
+
+def _set_field(name: str, value: object) -> Callable[[list[dict[str, object]]], None]:
+    def change(rules: list[dict[str, object]]) -> None:
+        rule = next(r for r in rules if r["id"] == "RF-FEVER")
+        rule[name] = value
+
+    return change
+
+
+def _duplicate(rules: list[dict[str, object]]) -> None:
+    rules.append(dict(next(r for r in rules if r["id"] == "RF-FEVER")))
+
+
+BREAKAGES: dict[str, tuple[Callable[[list[dict[str, object]]], None], list[str]]] = {
+    "duplicate id": (_duplicate, ["RF-FEVER", "duplicate"]),
+    "rule with no sources": (_set_field("sources", []), ["RF-FEVER", "sources"]),
+    "source id not in the registry": (
+        _set_field("sources", ["NO-SUCH-SOURCE:section 1"]),
+        ["RF-FEVER", "NO-SUCH-SOURCE"],
+    ),
+    "condition reading an unknown fact": (
+        _set_field("when", "systemic.no_such_fact"),
+        ["RF-FEVER", "systemic.no_such_fact"],
+    ),
+    "unknown concern code": (
+        _set_field("concern", "no_such_concern"),
+        ["RF-FEVER", "no_such_concern"],
+    ),
+    "unparseable condition": (
+        _set_field("when", "systemic.fever =="),
+        ["RF-FEVER", "systemic.fever =="],
+    ),
+    "unknown condition keyword": (
+        _set_field("when", {"most_of": ["systemic.fever"]}),
+        ["RF-FEVER", "most_of"],
+    ),
+    "unknown urgency level": (_set_field("level", "whenever"), ["RF-FEVER", "level"]),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_it_fails_kb_check_naming_the_broken_entry(
+    breakage: str, app: typer.Typer, tmp_path: Path
+) -> None:
+    change, expected = BREAKAGES[breakage]
+    directory = _copy(tmp_path)
+    _edit_red_flags(directory, change)
+    result = _invoke(app, "kb", "check", "--directory", str(directory))
+    assert result.exit_code == 1, result.output
+    for text in expected:
+        assert text in _flat(result.output), result.output
+
+
+def test_it_fails_kb_check_naming_the_file_with_bad_yaml(app: typer.Typer, tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    (directory / "imaging.yaml").write_text("- id: IM-X\n  when: [unclosed\n", encoding="utf-8")
+    result = _invoke(app, "kb", "check", "--directory", str(directory))
+    assert result.exit_code == 1
+    assert "imaging.yaml" in result.output
+    assert "not valid YAML" in _flat(result.output)
+
+
+def test_it_fails_kb_check_on_a_missing_directory(app: typer.Typer, tmp_path: Path) -> None:
+    result = _invoke(app, "kb", "check", "--directory", str(tmp_path / "nowhere"))
+    assert result.exit_code == 1
+    assert "not found" in _flat(result.output)
+
+
+def test_it_fails_to_load_a_rule_without_sources_naming_the_rule(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit_red_flags(directory, _set_field("sources", []))
+    with pytest.raises(kb.KnowledgeError, match="RF-FEVER"):
+        kb.load(directory)
+
+
+def test_it_requires_catch_all_rules_last(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "imaging.yaml"
+    rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump(rules[:-1], sort_keys=False), encoding="utf-8")
+    problems = kb.check(kb.load(directory))
+    assert any("imaging" in p and "catch-all" in p for p in problems)
+
+
+# --- kb show ------------------------------------------------------------------------------------
+
+
+def test_it_shows_a_rule_with_its_finding_and_source_citation(app: typer.Typer) -> None:
+    result = _invoke(app, "kb", "show", "RF-CES-NEW")
+    assert result.exit_code == 0, result.output
+    text = _flat(result.output)
+    rule = next(r for r in kb.default().red_flags if r.id == "RF-CES-NEW")
+    assert _flat(rule.finding) in text
+    for ref in rule.sources:
+        source = kb.default().sources[ref.split(":", 1)[0]]
+        assert _flat(source.citation) in text
+
+
+def test_it_refuses_to_show_an_unknown_entry(app: typer.Typer) -> None:
+    result = _invoke(app, "kb", "show", "NOPE")
+    assert result.exit_code == 1
+    assert "NOPE" in result.output
+
+
+def test_it_shows_an_entry_as_json_with_a_readable_condition(app: typer.Typer) -> None:
+    import json
+
+    result = _invoke(app, "kb", "show", "RF-FRAGILITY-FRACTURE", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["kind"] == "red_flag"
+    assert data["when"] == {"all": ["history.trauma == minor", "bone.fragility"]}

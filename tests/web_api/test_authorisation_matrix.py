@@ -1,0 +1,224 @@
+"""Authorisation matrix: every route of the app × every persona.
+
+The policy table must name every route ``create_app()`` serves, so a new route cannot ship
+without a decision about who may use it. Personas act on patient A of clinic A:
+
+- anonymous: no session; a link that does not exist;
+- patient_own: patient A's private link; patient_other: patient B's link (their own data);
+- clinician_a / clinician_b: signed in at clinic A / clinic B; admin: signed in, no clinic.
+
+Beyond the status, nobody but patient A, clinic A (and administrators, on the audit log) may
+receive a response that mentions patient A.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Literal
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from httpx2 import Response
+
+from conftest import SESSION_COOKIE, World, session_cookie
+from spinepath.engine import assess
+from spinepath.instruments.scoring import score
+from spinepath.intake import Intake
+from spinepath.settings import Settings
+from spinepath.store import repository
+from spinepath.store.db import Database
+from web_api.intakes import low_back_pain
+
+Access = Literal["public", "link", "clinic_list", "clinic_patient", "admin"]
+Persona = Literal[
+    "anonymous", "patient_own", "patient_other", "clinician_b", "admin", "clinician_a"
+]
+# Owners last: a destructive request they are allowed must not spoil the others' attempts.
+PERSONAS: tuple[Persona, ...] = (
+    "anonymous",
+    "patient_other",
+    "clinician_b",
+    "admin",
+    "patient_own",
+    "clinician_a",
+)
+ALLOWED: dict[Access, frozenset[Persona]] = {
+    "public": frozenset(PERSONAS),
+    "link": frozenset({"patient_own", "patient_other"}),
+    "clinic_list": frozenset({"clinician_a", "clinician_b"}),
+    "clinic_patient": frozenset({"clinician_a"}),
+    "admin": frozenset({"admin"}),
+}
+UNKNOWN_LINK = "spl_" + "x" * 43
+
+POLICY: dict[tuple[str, str], Access] = {
+    # REST API (WEB-CORE)
+    ("GET", "/api/v1/openapi.json"): "public",
+    ("POST", "/api/v1/assessments"): "public",
+    ("GET", "/api/v1/instruments"): "public",
+    ("POST", "/api/v1/scores"): "public",
+    ("POST", "/api/v1/decision-aids"): "public",
+    ("GET", "/api/v1/patients"): "clinic_list",
+    ("POST", "/api/v1/patients"): "clinic_list",
+    ("GET", "/api/v1/patients/{patient_id}"): "clinic_patient",
+    ("DELETE", "/api/v1/patients/{patient_id}"): "clinic_patient",
+    ("GET", "/api/v1/patients/{patient_id}/export"): "clinic_patient",
+    ("GET", "/api/v1/patients/{patient_id}/assessments"): "clinic_patient",
+    ("POST", "/api/v1/patients/{patient_id}/assessments"): "clinic_patient",
+    ("GET", "/api/v1/patients/{patient_id}/responses"): "clinic_patient",
+    ("POST", "/api/v1/patients/{patient_id}/responses"): "clinic_patient",
+    ("GET", "/api/v1/patients/{patient_id}/notes"): "clinic_patient",
+    ("POST", "/api/v1/patients/{patient_id}/notes"): "clinic_patient",
+    ("GET", "/api/v1/audit"): "admin",
+    ("GET", "/docs"): "public",
+    ("GET", "/docs/docs.css"): "public",
+    # Pages (WEB-PAGES)
+    ("GET", "/static"): "public",
+    ("GET", "/"): "public",
+    ("POST", "/start"): "public",
+    ("GET", "/deleted"): "public",
+    ("GET", "/login"): "public",
+    ("POST", "/login"): "public",
+    ("POST", "/logout"): "public",
+    ("GET", "/p/{link_token}"): "link",
+    ("GET", "/p/{link_token}/step/{slug}"): "link",
+    ("POST", "/p/{link_token}/step/{slug}"): "link",
+    ("GET", "/p/{link_token}/saved"): "link",
+    ("GET", "/p/{link_token}/emergency"): "link",
+    ("GET", "/p/{link_token}/review"): "link",
+    ("POST", "/p/{link_token}/review"): "link",
+    ("POST", "/p/{link_token}/again"): "link",
+    ("GET", "/p/{link_token}/result"): "link",
+    ("GET", "/p/{link_token}/result/print"): "link",
+    ("GET", "/p/{link_token}/result.pdf"): "link",
+    ("GET", "/p/{link_token}/data.json"): "link",
+    ("GET", "/p/{link_token}/delete"): "link",
+    ("POST", "/p/{link_token}/delete"): "link",
+    ("GET", "/p/{link_token}/follow-up/{code}"): "link",
+    ("POST", "/p/{link_token}/follow-up/{code}"): "link",
+    ("GET", "/p/{link_token}/progress.svg"): "link",
+    ("POST", "/p/{link_token}/decision-aid"): "link",
+    ("GET", "/decision-aid.css"): "public",
+    ("GET", "/clinic"): "clinic_list",
+    ("GET", "/clinic/invite"): "clinic_list",
+    ("POST", "/clinic/invite"): "clinic_list",
+    ("GET", "/clinic/patients/{patient_id}"): "clinic_patient",
+    ("POST", "/clinic/patients/{patient_id}/notes"): "clinic_patient",
+    ("GET", "/clinic/patients/{patient_id}/progress.svg"): "clinic_patient",
+    ("GET", "/admin/audit"): "admin",
+}
+# Values for path parameters other than the persona-dependent link token and patient id.
+PATH_VALUES = {"slug": "emergency", "code": "nrs_back", "path": "site.css"}
+
+
+def _routes(app: FastAPI) -> Iterator[tuple[str, str]]:
+    for route in iter_route_contexts(app.routes):
+        path = route.path
+        assert isinstance(path, str)
+        methods = route.methods or {"GET"}  # a mount (static files) answers GET
+        for method in sorted(methods - {"HEAD"}):
+            yield method, path
+
+
+def _app_routes() -> list[tuple[str, str]]:
+    from spinepath.web.app import create_app
+
+    settings = Settings(environment="test", secret_key="x" * 40, database_url="sqlite://")
+    return sorted(set(_routes(create_app(settings))))
+
+
+ROUTES = _app_routes()
+
+
+def test_every_route_has_a_policy() -> None:
+    assert sorted(set(ROUTES) - POLICY.keys()) == []
+    assert sorted(POLICY.keys() - set(ROUTES)) == []
+
+
+def _seed(database: Database, world: World) -> None:
+    intake = Intake.model_validate(low_back_pain())
+    with database.session() as session:
+        for patient_id in (world.patient_a.id, world.patient_b.id):
+            patient = repository.patient_by_id(session, patient_id)
+            assert patient is not None
+            repository.save_assessment(session, patient, intake, assess(intake))
+            repository.add_note(session, patient, None, "seen")
+            for day, intensity in ((1, 6), (20, 4)):
+                result = score("nrs_back", {"intensity": intensity})
+                repository.record_response(
+                    session,
+                    patient,
+                    instrument="nrs_back",
+                    answers={"intensity": intensity},
+                    score=result.model_dump(mode="json"),
+                    taken_on=dt.date.today() - dt.timedelta(days=30 - day),
+                )
+
+
+def _request(
+    client: TestClient, settings: Settings, world: World, persona: Persona, method: str, path: str
+) -> Response:
+    links = {"patient_own": world.patient_a.link_token, "patient_other": world.patient_b.link_token}
+    people = {
+        "clinician_a": world.clinician_a,
+        "clinician_b": world.clinician_b,
+        "admin": world.admin,
+    }
+    values = {
+        **PATH_VALUES,
+        "link_token": links.get(persona, UNKNOWN_LINK),
+        "patient_id": world.patient_a.id,
+    }
+    url = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+    if path == "/static":
+        url = "/static/site.css"
+    client.cookies.clear()
+    if persona in people:
+        client.cookies.set(
+            SESSION_COOKIE, session_cookie(settings.secret_key_value(), people[persona].id)
+        )
+    if method not in ("POST", "PUT", "PATCH"):
+        return client.request(method, url, follow_redirects=False)
+    if path.startswith("/api/"):
+        return client.request(method, url, json={}, follow_redirects=False)
+    return client.request(method, url, data={}, follow_redirects=False)
+
+
+def _denied(response: Response, access: Access) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    # Signing out sends everyone to the sign-in page; elsewhere that redirect means "sign in".
+    location = response.headers.get("location", "")
+    return access != "public" and response.is_redirect and location.startswith("/login")
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_no_access_where_none_is_due(
+    client: TestClient,
+    settings: Settings,
+    database: Database,
+    world: World,
+    method: str,
+    path: str,
+) -> None:
+    _seed(database, world)
+    access = POLICY[(method, path)]
+    outcomes: dict[Persona, str] = {}
+    for persona in PERSONAS:
+        response = _request(client, settings, world, persona, method, path)
+        assert response.status_code < 500, (persona, response.text[:500])
+        expected = persona in ALLOWED[access]
+        outcomes[persona] = (
+            f"{response.status_code} {'denied' if _denied(response, access) else 'allowed'}"
+        )
+        assert _denied(response, access) is not expected, (persona, outcomes)
+        sees_patient_a = persona in ("patient_own", "clinician_a") or (
+            persona == "admin" and access == "admin"
+        )
+        if not sees_patient_a:
+            assert world.patient_a.id not in response.text, persona
+            assert world.patient_a.link_token not in response.text, persona

@@ -1,0 +1,126 @@
+"""The web commands: db upgrade, clinics add, users add, tokens create, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from conftest import PASSWORD, TEST_SECRET
+from spinepath import cli_web
+from spinepath.store import migrate, repository
+from spinepath.store.db import Database
+from web_api.live_server import live_server
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    cli_web.register(app)
+    return app
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "SPINEPATH_ENVIRONMENT": "test",
+        "SPINEPATH_SECRET_KEY": TEST_SECRET,
+        "SPINEPATH_DATABASE_URL": database_url,
+        "SPINEPATH_DATA_DIR": str(tmp_path),
+    }
+
+
+def run(cli: typer.Typer, env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def test_db_upgrade_brings_the_schema_to_head(
+    cli: typer.Typer, env: dict[str, str], database: Database
+) -> None:
+    code, output = run(cli, env, "db", "upgrade")
+    assert code == 0, output
+    assert migrate.head_revision() in output
+    assert migrate.is_up_to_date(database)
+
+
+def test_an_admin_sets_up_a_clinic_a_clinician_and_a_token(
+    cli: typer.Typer, env: dict[str, str], database: Database
+) -> None:
+    assert run(cli, env, "clinics", "add", "North Clinic")[0] == 0
+    code, output = run(
+        cli, env, "users", "add", "Dr@North.example", "--clinic", "North Clinic",
+        "--password", PASSWORD,
+    )  # fmt: skip
+    assert code == 0, output
+    code, output = run(cli, env, "tokens", "create", "--clinic", "North Clinic", "--name", "ehr")
+    assert code == 0, output
+    raw_token = output.strip().splitlines()[-1]
+    with database.session() as session:
+        user = repository.authenticate(session, "dr@north.example", PASSWORD)
+        assert user is not None
+        assert user.role == "clinician"
+        token = repository.api_token_by_secret(session, raw_token)
+        assert token is not None
+        assert token.clinic_id == user.clinic_id
+        assert raw_token not in token.token_hash
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("users", "add", "x@example.org", "--password", PASSWORD), "clinic"),
+        (
+            ("users", "add", "x@example.org", "--clinic", "Nowhere", "--password", PASSWORD),
+            "clinic",
+        ),
+        (("users", "add", "x@example.org", "--role", "admin", "--password", "short"), "password"),
+        (("users", "add", "not-an-email", "--role", "admin", "--password", PASSWORD), "email"),
+        (("tokens", "create", "--clinic", "Nowhere"), "clinic"),
+    ],
+)
+def test_bad_input_names_the_field_and_fails(
+    cli: typer.Typer, env: dict[str, str], args: tuple[str, ...], message: str
+) -> None:
+    code, output = run(cli, env, *args)
+    assert code != 0
+    assert message in output
+
+
+def test_a_duplicate_clinic_is_refused(cli: typer.Typer, env: dict[str, str]) -> None:
+    assert run(cli, env, "clinics", "add", "Same")[0] == 0
+    code, output = run(cli, env, "clinics", "add", "Same")
+    assert code == 1
+    assert "already exists" in output
+
+
+def test_serve_starts_the_app_and_prints_its_url(
+    database_url: str, tmp_path: Path, env: dict[str, str]
+) -> None:
+    with live_server(env, workers=1) as server:
+        assert httpx.get(f"{server.url}/docs").status_code == 200
+        response = httpx.post(
+            f"{server.url}/api/v1/assessments",
+            json={
+                "age": 40,
+                "regions": [{"region": "low_back", "duration_weeks": 2, "intensity": 5}],
+            },
+        )
+        assert response.status_code == 200
+        server.kill()
+        assert server.process.stdout is not None
+        assert server.url in server.process.stdout.read().decode()
+
+
+def test_serve_on_a_fresh_machine_makes_a_sqlite_database(tmp_path: Path) -> None:
+    env = {"SPINEPATH_DATA_DIR": str(tmp_path / "var"), "SPINEPATH_ENVIRONMENT": "development"}
+    with live_server(env, workers=1) as server:
+        assert httpx.get(f"{server.url}/docs").status_code == 200
+    assert (tmp_path / "var" / "spinepath.db").exists()
+    assert (tmp_path / "var" / "secret_key").exists()
+    database = Database.from_url(f"sqlite+pysqlite:///{tmp_path / 'var' / 'spinepath.db'}")
+    assert migrate.is_up_to_date(database)
+    database.dispose()

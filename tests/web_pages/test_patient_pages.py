@@ -1,0 +1,295 @@
+"""Patient pages over HTTP on both databases: the flow, bad input, stop, resume, results, data."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spinepath.store import repository
+from spinepath.store.db import Database
+from spinepath.web.pages.steps import EMERGENCY, LIMBS, STEPS
+from web_pages.journey import EMERGENCY_ALL_NO, MINIMAL, answer_all, post_step, start, submit
+
+HTML = {"accept": "text/html"}
+
+
+def _draft_answers(database: Database, link: str) -> dict[str, object]:
+    with database.session() as session:
+        patient = repository.patient_by_link(session, link)
+        assert patient is not None
+        draft = repository.load_draft(session, patient)
+        return dict(draft.answers) if draft else {}
+
+
+def _error_for(html: str, field_id: str) -> str:
+    match = re.search(rf'<p class="error-message" id="{field_id}-error">(.*?)</p>', html, re.S)
+    assert match is not None, f"no error shown for {field_id}"
+    return re.sub(r"<[^>]+>", "", match.group(1)).replace("Error:", "").strip()
+
+
+def test_the_start_page_lists_the_symptoms_that_need_999(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Call 999 or go to A&amp;E now" in page.text
+    assert 'action="/start"' in page.text
+
+
+def test_starting_opens_the_emergency_screen_first(client: TestClient) -> None:
+    link = start(client)
+    page = client.get(f"/p/{link}/step/emergency")
+    assert page.status_code == 200
+    assert "First, some urgent questions" in page.text
+    assert "Step 1 of" in page.text
+    assert f"/p/{link}" in page.text  # the private link is shown to keep
+
+
+def test_a_later_step_cannot_be_opened_before_the_emergency_screen(client: TestClient) -> None:
+    link = start(client)
+    response = client.get(f"/p/{link}/step/pain", follow_redirects=True)
+    assert "First, some urgent questions" in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [(q.path, v) for q in EMERGENCY.questions for v in sorted(q.stops_if)],
+)
+def test_each_positive_emergency_answer_stops_the_flow(
+    client: TestClient, path: str, value: str
+) -> None:
+    link = start(client)
+    response = post_step(client, link, "emergency", {**EMERGENCY_ALL_NO, path: value})
+    assert response.headers["location"] == f"/p/{link}/emergency"
+    page = client.get(f"/p/{link}/emergency")
+    assert "Call 999 or go to A&amp;E now" in page.text
+    question = next(q for q in EMERGENCY.questions if q.path == path)
+    assert question.stop_reason is not None
+    assert question.stop_reason in page.text
+    # The flow stays stopped: resuming, the next step and the review all lead back here.
+    assert (
+        client.get(f"/p/{link}", follow_redirects=False).headers["location"].endswith("/emergency")
+    )
+    for url in (f"/p/{link}/step/about", f"/p/{link}/review"):
+        assert "Call 999 or go to A&amp;E now" in client.get(url).text
+        assert "Call 999 or go to A&amp;E now" in client.post(url, data={"age": "40"}).text
+
+
+def test_changing_the_answer_back_to_no_lets_the_person_go_on(client: TestClient) -> None:
+    link = start(client)
+    post_step(client, link, "emergency", {**EMERGENCY_ALL_NO, "mimics.chest_pain": "yes"})
+    response = post_step(client, link, "emergency", EMERGENCY_ALL_NO)
+    assert response.headers["location"] == f"/p/{link}/step/about"
+
+
+def test_weakness_in_both_legs_on_a_later_step_stops_the_flow(client: TestClient) -> None:
+    # NHS: weakness or numbness in both legs -> 999 or A&E (reference.md 1.1 [V-2nd]).
+    link = start(client)
+    for slug in ("emergency", "about", "where", "pain"):
+        post_step(client, link, slug, MINIMAL[slug])
+    response = post_step(client, link, LIMBS.slug, {"neurology.leg_weakness": "both"})
+    assert response.headers["location"] == f"/p/{link}/emergency"
+    assert "weakness in both legs" in client.get(f"/p/{link}/emergency").text
+
+
+def test_a_child_is_refused_next_to_the_age_field_and_nothing_is_saved(
+    client: TestClient, database: Database
+) -> None:
+    link = start(client)
+    post_step(client, link, "emergency", EMERGENCY_ALL_NO)
+    response = post_step(client, link, "about", {"age": "12", "sex": "male"})
+    assert response.status_code == 422
+    assert "aged 16 and over" in _error_for(response.text, "f-age")
+    assert 'aria-invalid="true"' in response.text
+    assert 'value="12"' in response.text  # what was typed is shown again
+    assert "age" not in _draft_answers(database, link)
+    assert "sex" not in _draft_answers(database, link)
+
+
+def test_words_in_a_number_field_are_an_error_next_to_it(
+    client: TestClient, database: Database
+) -> None:
+    link = start(client)
+    for slug in ("emergency", "about", "where"):
+        post_step(client, link, slug, MINIMAL[slug])
+    response = post_step(
+        client,
+        link,
+        "pain",
+        {"regions.low_back.duration_weeks": "a few", "regions.low_back.intensity": "6"},
+    )
+    assert response.status_code == 422
+    assert "whole number" in _error_for(response.text, "f-regions-low_back-duration_weeks")
+    assert "regions.low_back.intensity" not in _draft_answers(database, link)
+
+
+def test_an_unknown_answer_value_is_refused_not_stored(
+    client: TestClient, database: Database
+) -> None:
+    link = start(client)
+    response = post_step(
+        client, link, "emergency", {**EMERGENCY_ALL_NO, "history.trauma": "catastrophic"}
+    )
+    assert response.status_code == 422
+    assert _error_for(response.text, "f-history-trauma") == "Choose one of the options."
+    assert _draft_answers(database, link) == {}
+
+
+def test_save_and_resume_returns_to_where_the_person_was(client: TestClient) -> None:
+    link = start(client)
+    post_step(client, link, "emergency", EMERGENCY_ALL_NO)
+    response = post_step(client, link, "about", {"age": "60"}, action="save")
+    assert response.headers["location"] == f"/p/{link}/saved"
+    assert "Your answers are saved" in client.get(f"/p/{link}/saved").text
+    fresh = TestClient(client.app)  # another device: nothing but the link
+    resumed = fresh.get(f"/p/{link}", follow_redirects=False)
+    assert resumed.headers["location"] == f"/p/{link}/step/about"
+    assert 'value="60"' in fresh.get(f"/p/{link}/step/about").text
+
+
+def test_going_back_shows_the_earlier_answers(client: TestClient) -> None:
+    link = start(client)
+    post_step(client, link, "emergency", EMERGENCY_ALL_NO)
+    post_step(client, link, "about", {"age": "33"})
+    page = client.get(f"/p/{link}/step/where")
+    assert f'href="/p/{link}/step/about"' in page.text
+    about = client.get(f"/p/{link}/step/about")
+    assert 'value="33"' in about.text
+
+
+def test_the_review_marks_unanswered_warning_sign_questions(client: TestClient) -> None:
+    link = start(client)
+    response = answer_all(client, link)
+    assert response.headers["location"] == f"/p/{link}/review"
+    review = client.get(f"/p/{link}/review")
+    assert review.status_code == 200
+    assert "Check your answers" in review.text
+    assert "tag-warning" in review.text  # e.g. fever was never answered
+    for step in STEPS:
+        assert f'href="/p/{link}/step/{step.slug}"' in review.text
+
+
+def test_sending_the_answers_shows_urgency_plan_imaging_surgery_and_safety_net(
+    client: TestClient,
+) -> None:
+    # Fever with back pain: urgent GP or NHS 111 (reference.md 1.1 and 1.10, NHS [V-2nd]).
+    link = start(client)
+    answer_all(client, link, {"warning-signs": {"systemic.fever": "yes"}})
+    response = submit(client, link)
+    assert response.headers["location"] == f"/p/{link}/result"
+    page = client.get(f"/p/{link}/result")
+    assert page.status_code == 200
+    assert "Urgency: <strong>Urgent</strong>" in page.text
+    for heading in (
+        "Your care plan",
+        "Scans",
+        "Is surgery an option?",
+        "Get help sooner if things change",
+        "Questions still to answer",
+        "Follow-up questionnaires",
+    ):
+        assert heading in page.text, heading
+    assert client.get(f"/p/{link}", follow_redirects=False).headers["location"].endswith("/result")
+
+
+def test_the_result_has_a_print_version_and_a_pdf(client: TestClient) -> None:
+    link = start(client)
+    answer_all(client, link)
+    submit(client, link)
+    printable = client.get(f"/p/{link}/result/print")
+    assert printable.status_code == 200
+    assert "Your spinepath result" in printable.text
+    pdf = client.get(f"/p/{link}/result.pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_a_patient_downloads_all_their_data(client: TestClient) -> None:
+    link = start(client)
+    answer_all(client, link)
+    submit(client, link)
+    response = client.get(f"/p/{link}/data.json")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    data = json.loads(response.text)
+    assert data["assessments"][0]["intake"]["age"] == 47
+    assert link not in response.text  # the link token is never stored or exported
+
+
+def test_deleting_needs_a_tick_and_then_removes_everything(
+    client: TestClient, database: Database
+) -> None:
+    link = start(client)
+    answer_all(client, link)
+    submit(client, link)
+    refused = client.post(f"/p/{link}/delete", data={}, follow_redirects=False)
+    assert refused.status_code == 422
+    assert "Tick the box" in _error_for(refused.text, "f-confirm")
+    assert client.get(f"/p/{link}/result").status_code == 200
+    done = client.post(f"/p/{link}/delete", data={"confirm": "yes"}, follow_redirects=False)
+    assert done.headers["location"] == "/deleted"
+    assert client.get(f"/p/{link}/result").status_code == 404
+    with database.session() as session:
+        assert repository.patient_by_link(session, link) is None
+
+
+def test_an_unknown_link_gets_a_page_saying_so(client: TestClient) -> None:
+    response = client.get("/p/spl_" + "x" * 43, headers=HTML)
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+    assert "link is not valid" in response.text
+
+
+def test_an_unknown_step_is_not_found(client: TestClient) -> None:
+    link = start(client)
+    assert client.get(f"/p/{link}/step/nonsense", headers=HTML).status_code == 404
+
+
+def test_the_startback_step_says_when_the_licensed_wording_is_missing(
+    client: TestClient,
+) -> None:
+    link = start(client)
+    for slug in ("emergency", "about", "where", "pain"):
+        post_step(client, link, slug, MINIMAL[slug])
+    for slug in ("limbs", "warning-signs", "history", "inflammatory"):
+        post_step(client, link, slug, {})
+    page = client.get(f"/p/{link}/step/startback")
+    assert page.status_code == 200
+    assert "not installed on this server" in page.text
+    assert "We never reword a validated questionnaire" in page.text
+    assert 'name="startback.q1"' not in page.text
+
+
+def test_pages_set_no_store_and_the_strict_csp(client: TestClient) -> None:
+    link = start(client)
+    page = client.get(f"/p/{link}/step/emergency")
+    assert page.headers["cache-control"] == "no-store"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "<script>" not in page.text
+    assert " style=" not in page.text
+    assert " on" + "click=" not in page.text
+
+
+def test_a_follow_up_without_installed_wording_says_so_and_records_nothing(
+    client: TestClient, database: Database
+) -> None:
+    link = start(client)
+    answer_all(client, link)
+    submit(client, link)
+    page = client.get(f"/p/{link}/follow-up/odi")
+    assert page.status_code == 200
+    assert "not installed on this server" in page.text
+    assert 'name="item.' not in page.text
+    refused = client.post(f"/p/{link}/follow-up/odi", data={"item.pain_intensity": "2"})
+    assert refused.status_code == 409
+    with database.session() as session:
+        patient = repository.patient_by_link(session, link)
+        assert patient is not None
+        assert repository.list_responses(session, patient) == []
+
+
+def test_an_unknown_questionnaire_is_not_found(client: TestClient) -> None:
+    link = start(client)
+    assert client.get(f"/p/{link}/follow-up/horoscope", headers=HTML).status_code == 404

@@ -1,0 +1,178 @@
+"""The questionnaire as data: clinical order, coverage of the intake, form <-> intake mapping."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, get_args, get_origin
+
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel
+from starlette.datastructures import FormData, UploadFile
+
+from spinepath.intake import Intake, RegionPain
+from spinepath.web.pages import forms
+from spinepath.web.pages.steps import (
+    EMERGENCY,
+    REGIONS,
+    STEPS,
+    question_for_path,
+)
+
+
+def _tristate_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Dotted paths of every yes/no/not-answered field of a model, nested models included."""
+    paths: list[str] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths.extend(_tristate_paths(annotation, f"{prefix}{name}."))
+        elif get_origin(annotation) in (typing.Union, types.UnionType) and set(
+            get_args(annotation)
+        ) == {bool, type(None)}:
+            paths.append(prefix + name)
+    return paths
+
+
+SCREENED_ELSEWHERE = {"startback"}
+
+
+def test_the_emergency_screen_comes_first() -> None:
+    assert STEPS[0] is EMERGENCY
+
+
+def test_the_emergency_screen_asks_cauda_equina_chest_collapse_and_trauma_questions() -> None:
+    asked = EMERGENCY.paths
+    for path in (
+        "cauda_equina.urinary_difficulty",
+        "cauda_equina.urinary_incontinence",
+        "cauda_equina.bowel_incontinence",
+        "cauda_equina.saddle_numbness",
+        "cauda_equina.sexual_dysfunction",
+        "mimics.chest_pain",
+        "mimics.tearing_pain",
+        "mimics.collapse_or_faint",
+        "history.trauma",
+    ):
+        assert path in asked, path
+
+
+def test_every_yes_no_question_of_the_intake_is_asked_by_some_step() -> None:
+    missing = [
+        p
+        for p in _tristate_paths(Intake)
+        if p.split(".")[0] not in SCREENED_ELSEWHERE and question_for_path(p) is None
+    ]
+    region_missing = [
+        f"regions.{r.value}.{p}"
+        for r in REGIONS
+        for p in _tristate_paths(RegionPain)
+        if question_for_path(f"regions.{r.value}.{p}") is None
+    ]
+    assert missing == []
+    assert region_missing == []
+
+
+def test_every_question_path_is_unique() -> None:
+    paths = [q.path for s in STEPS for q in s.questions]
+    assert len(paths) == len(set(paths))
+
+
+def _form(data: dict[str, Any]) -> FormData:
+    items: list[tuple[str, str | UploadFile]] = []
+    for key, value in data.items():
+        for v in value if isinstance(value, list) else [value]:
+            items.append((key, v))
+    return FormData(items)
+
+
+def _answers(**by_step: dict[str, Any]) -> forms.Answers:
+    answers: forms.Answers = {}
+    for step in STEPS:
+        if step.slug.replace("-", "_") in by_step:
+            new = forms.read_step(step, _form(by_step[step.slug.replace("-", "_")]), answers)
+            answers = forms.merge(answers, step, new)
+    return answers
+
+
+BASE = {
+    "about": {"age": "40"},
+    "where": {"regions.low_back.selected": "yes"},
+    "pain": {"regions.low_back.duration_weeks": "2", "regions.low_back.intensity": "5"},
+}
+
+
+def test_not_sure_is_kept_as_not_answered_never_as_no() -> None:
+    answers = _answers(**BASE, emergency={"mimics.chest_pain": "unknown"})
+    outcome = forms.validate(answers)
+    assert outcome.intake is not None
+    assert outcome.intake.mimics.chest_pain is None
+
+
+def test_an_error_inside_a_region_names_that_regions_field() -> None:
+    answers = _answers(
+        **{
+            **BASE,
+            "pain": {"regions.low_back.duration_weeks": "2", "regions.low_back.intensity": "11"},
+        }
+    )
+    assert forms.validate(answers).errors == {"regions.low_back.intensity": "Enter 10 or less."}
+
+
+def test_an_error_in_a_treatment_names_that_treatments_field() -> None:
+    answers = _answers(
+        **BASE, treatments={"treatments.nsaid.tried": "yes", "treatments.nsaid.weeks": "two"}
+    )
+    errors = forms.validate(answers).errors
+    assert set(errors) == {"treatments.nsaid.weeks"}
+
+
+def test_a_child_is_refused_on_the_age_field() -> None:
+    answers = _answers(**{**BASE, "about": {"age": "12"}})
+    assert "aged 16 and over" in forms.validate(answers).errors["age"]
+
+
+def test_no_region_ticked_is_an_error_on_the_region_question() -> None:
+    answers = _answers(about={"age": "40"})
+    assert forms.validate(answers).errors["regions"] == (
+        "Tick at least one place where you have pain."
+    )
+
+
+def test_an_unticked_region_drops_its_pain_answers() -> None:
+    answers = _answers(**BASE)
+    answers = forms.merge(answers, STEPS[2], {})
+    assert not any(k.startswith("regions.low_back.") for k in answers)
+
+
+def test_a_scan_level_is_written_the_standard_way() -> None:
+    answers = _answers(
+        **BASE,
+        imaging={
+            "imaging.1.modality": "mri",
+            "imaging.1.finding": "disc_herniation",
+            "imaging.1.level": "l4 / l5",
+        },
+    )
+    outcome = forms.validate(answers)
+    assert outcome.intake is not None
+    assert outcome.intake.imaging[0].level == "L4-L5"
+
+
+def test_an_unknown_priority_is_ignored_not_stored() -> None:
+    answers = _answers(**BASE, what_matters={"priorities": ["sleep", "win_the_lottery"]})
+    assert answers["priorities"] == ["sleep"]
+
+
+STOPPING = [(q.path, v) for q in EMERGENCY.questions for v in sorted(q.stops_if)]
+
+
+@given(st.sets(st.sampled_from(STOPPING)))
+def test_any_positive_emergency_answer_stops_and_more_of_them_never_undo_it(
+    positives: set[tuple[str, str]],
+) -> None:
+    answers: forms.Answers = dict(positives)
+    reasons = forms.stop_reasons(answers)
+    assert bool(reasons) == bool(positives)
+    assert len(reasons) == len(positives)
