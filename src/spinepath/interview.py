@@ -32,6 +32,10 @@ def _tri(console: Console, question: str) -> bool | None:
 
 def _set(data: dict[str, Any], fact: str, value: object) -> None:
     section, _, name = fact.partition(".")
+    if fact == "pain.sudden_onset":
+        for region in data["regions"]:
+            region["onset"] = None if value is None else ("sudden" if value else "gradual")
+        return
     if section == "pain":
         for region in data["regions"]:
             region[name] = value
@@ -105,11 +109,6 @@ def run_interview(console: Console, knowledge: KnowledgeBase) -> Intake:
     data.setdefault("radiation", {})
     if data["radiation"].get("leg") not in {None, "none"}:
         data["radiation"]["leg_below_knee"] = _tri(console, "Does it go below the knee?")
-    data["radiation"]["arm"] = Prompt.ask(
-        "Does pain spread into your arms?", choices=[*_SIDES, "skip"], console=console
-    )
-    if data["radiation"]["arm"] == "skip":
-        data["radiation"]["arm"] = None
 
     for question in knowledge.questions:
         if question.screen == "emergency" and question.ask_if is None:

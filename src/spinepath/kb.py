@@ -398,6 +398,35 @@ def available_facts(kb: KnowledgeBase) -> frozenset[str]:
     return frozenset(names)
 
 
+# Answers a red-flag rule may read without a question of their own: they are always answered
+# (age, pain regions and scores) or only matter once self-care is already ruled out (NG65 features
+# apply to pain of more than 12 weeks).
+_ALWAYS_ANSWERED_PREFIXES = ("age", "pain.", "inflammatory.", "spa.", "startback.", "imaging.")
+
+
+def _unasked_red_flag_facts(kb: KnowledgeBase) -> list[str]:
+    """Every answer a red-flag rule reads must be asked, or "unknown" could hide an emergency."""
+    asked = {q.fact for q in kb.questions}
+    derived = {d.id: d.when for d in kb.derived}
+
+    def base(names: frozenset[str], seen: frozenset[str] = frozenset()) -> set[str]:
+        out: set[str] = set()
+        for name in names:
+            if name in derived and name not in seen:
+                out |= base(derived[name].facts(), seen | {name})
+            else:
+                out.add(name)
+        return out
+
+    problems = []
+    for rule in kb.red_flags:
+        for name in sorted(base(rule.when.facts())):
+            if name in asked or name in derived or name.startswith(_ALWAYS_ANSWERED_PREFIXES):
+                continue
+            problems.append(f"red_flag {rule.id}: reads {name!r}, which no question asks")
+    return problems
+
+
 def check(kb: KnowledgeBase) -> list[str]:
     """Every problem that makes the knowledge base unsafe to use; empty when it is sound."""
     problems: list[str] = []
@@ -423,6 +452,7 @@ def check(kb: KnowledgeBase) -> list[str]:
         if question.fact not in facts:
             problems.append(f"Q:{question.fact}: asks about an unknown fact")
 
+    problems += _unasked_red_flag_facts(kb)
     for rule in kb.red_flags:
         if rule.concern is not None and rule.concern not in kb.concerns:
             problems.append(f"red_flag {rule.id}: unknown concern {rule.concern!r}")

@@ -239,7 +239,6 @@ def test_it_runs_a_full_interview_to_an_assessment(app: typer.Typer, tmp_path: P
         "3",  # low back
         "2",  # weeks
         "4",  # intensity
-        "none",  # arm radiation
         "n",  # progressing (asked: arm weakness is not known yet)
         "n",  # cancer
         "n",  # fever
@@ -247,6 +246,7 @@ def test_it_runs_a_full_interview_to_an_assessment(app: typer.Typer, tmp_path: P
         "n",  # night sweats
         "none",  # arm weakness
         "none",  # arm numbness
+        "none",  # arm radiation
         "n",  # foot drop
         "n",  # gait change
         # hand clumsiness and electric shocks are not asked for low back pain alone
@@ -255,6 +255,9 @@ def test_it_runs_a_full_interview_to_an_assessment(app: typer.Typer, tmp_path: P
         *["n"] * 6,  # steroids, immunosuppression, drugs, infection, procedure, osteoporosis
         "n",  # abdominal pain
         "n",  # loin pain with urinary symptoms
+        "n",  # previous fragility fracture (asked from age or injury; onset not known yet)
+        "n",  # feels unwell (asked while TB is not yet known)
+        "n",  # tuberculosis
         *["n"] * 10,  # room for yes/no questions added to questions.yaml later
     ]
     saved = tmp_path / "answers.json"

@@ -171,3 +171,23 @@ def test_it_shows_an_entry_as_json_with_a_readable_condition(app: typer.Typer) -
     data = json.loads(result.stdout)
     assert data["kind"] == "red_flag"
     assert data["when"] == {"all": ["history.trauma == minor", "bone.fragility"]}
+
+
+@pytest.mark.parametrize(
+    ("fact", "rule_id"),
+    [
+        ("history.tuberculosis", "RF-INFECTION-RISK"),
+        ("radiation.leg", "RF-CES-BILATERAL-RECENT"),
+        ("mimics.chest_pain", "RF-CHEST-PAIN"),
+    ],
+)
+def test_it_fails_kb_check_when_a_red_flag_answer_is_never_asked(
+    fact: str, rule_id: str, app: typer.Typer, tmp_path: Path
+) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "questions.yaml"
+    questions = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump([q for q in questions if q["fact"] != fact], sort_keys=False))
+    result = _invoke(app, "kb", "check", "--directory", str(directory))
+    assert result.exit_code == 1
+    assert f"red_flag {rule_id}: reads '{fact}', which no question asks" in _flat(result.output)
