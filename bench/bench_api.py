@@ -10,6 +10,8 @@ Target: at least 300 requests/s with p99 under 50 ms on 2 cores.
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import signal
 import socket
@@ -90,21 +92,37 @@ def run_load(
     remaining = iter(range(requests))
     deadline = time.monotonic() + max_seconds
 
+    body = json.dumps(INTAKE).encode()
+    headers = {"Content-Type": "application/json"}
+    host, port = url.removeprefix("http://").split(":")
+
     def worker() -> None:
+        # The standard library's client costs far less CPU per request than httpx, and the
+        # client shares the machine's cores with the server.
         nonlocal failures
-        with httpx.Client(base_url=url, timeout=10) as client:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
             while time.monotonic() < deadline:
                 with lock:
                     if next(remaining, None) is None:
                         return
                 started = time.perf_counter()
-                response = client.post("/api/v1/assessments", json=INTAKE)
+                try:
+                    connection.request("POST", "/api/v1/assessments", body=body, headers=headers)
+                    response = connection.getresponse()
+                    response.read()
+                    status = response.status
+                except (OSError, http.client.HTTPException):
+                    connection.close()
+                    status = 0
                 elapsed = time.perf_counter() - started
                 with lock:
-                    if response.status_code == 200:
+                    if status == 200:
                         latencies.append(elapsed)
                     else:
                         failures += 1
+        finally:
+            connection.close()
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     started = time.perf_counter()

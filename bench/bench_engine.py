@@ -8,6 +8,7 @@ intakes, and rows per second for the vectorised path over the same N.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import statistics
@@ -16,8 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spinepath.batch import assess_frame
+from spinepath.batch import evaluate_frame
 from spinepath.engine import assess
+from spinepath.facts import facts_frame, flatten
 from spinepath.intake import Intake
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +109,9 @@ def main() -> None:
     rng = random.Random(20261121)
     generated = [Intake.model_validate_json(json.dumps(generate(rng))) for _ in range(args.n)]
     assess(generated[0])  # load the knowledge base outside the timings
+    # The generated intakes live for the whole run; keep the collector from rescanning them so
+    # the timings measure assessment, not the size of the benchmark's own data.
+    gc.freeze()
 
     if examples:
         _report("examples (x200 each)", _time_each(examples * 200))
@@ -114,10 +119,14 @@ def main() -> None:
     _report("generated", _time_each(generated))
 
     start = time.perf_counter()
-    frame = assess_frame(generated)
+    facts = facts_frame(flatten(i) for i in generated)
+    built = time.perf_counter() - start
+    start = time.perf_counter()
+    frame = evaluate_frame(facts)
     elapsed = time.perf_counter() - start
     print(
-        f"vectorised: {frame.height} rows in {elapsed:.2f} s ({frame.height / elapsed:,.0f} rows/s)"
+        f"vectorised: fact table of {facts.height} rows built in {built:.2f} s; "
+        f"rules evaluated in {elapsed:.2f} s ({frame.height / elapsed:,.0f} rows/s)"
     )
 
 

@@ -8,11 +8,14 @@ import sys
 import tempfile
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from spinepath.decision_aid.models import DecisionAid
 
 EXIT_BAD_INPUT = 2
 
@@ -52,6 +55,23 @@ def _write_atomically(target: Path, data: bytes) -> None:
         raise
 
 
+def _print_checklist(aid: DecisionAid) -> None:
+    from rich.table import Table
+
+    from spinepath.decision_aid import render_html, run_checklist
+
+    results = run_checklist(aid, render_html(aid))
+    table = Table(title="IPDAS checklist")
+    for column in ("code", "category", "criterion", "result"):
+        table.add_column(column)
+    for r in results:
+        outcome = "[green]met[/]" if r.passed else f"[red]not met:[/] {r.detail}"
+        table.add_row(r.code, r.category, r.title, outcome)
+    Console().print(table)
+    if not all(r.passed for r in results):
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("decision-aid")
     def decision_aid_command(
@@ -77,6 +97,12 @@ def register(app: typer.Typer) -> None:
         ] = False,
         schema: Annotated[
             bool, typer.Option("--schema", help="Print the JSON Schema of the decision aid.")
+        ] = False,
+        checklist: Annotated[
+            bool,
+            typer.Option(
+                "--checklist", help="Print the IPDAS checklist for this aid; exit 1 if any fail."
+            ),
         ] = False,
     ) -> None:
         """Build a personalised back-surgery decision aid (IPDAS-structured) from an intake."""
@@ -113,6 +139,10 @@ def register(app: typer.Typer) -> None:
                 aid = with_values(aid, answers)
             except ValueError as exc:
                 raise _fail(f"--values {values}: {exc}") from None
+
+        if checklist:
+            _print_checklist(aid)
+            return
 
         if fmt is AidFormat.JSON:
             data = (aid.model_dump_json(indent=2) + "\n").encode()

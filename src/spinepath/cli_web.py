@@ -80,8 +80,8 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        # The access log would hold patients' private links (/p/<token>), so it stays off.
         access_log=False,
-        proxy_headers=False,
     )
 
 
@@ -160,6 +160,36 @@ def tokens_create(
         _token, raw = repository.create_api_token(session, clinic_id=found.id, name=name)
     console.print(f"API token {name!r} for clinic {clinic!r} (shown once):")
     typer.echo(raw)
+
+
+@tokens_app.command("list")
+def tokens_list(clinic: Annotated[str, typer.Option(help="Clinic name.")]) -> None:
+    """List a clinic's API tokens (ids and names; the secrets are not stored)."""
+    from spinepath.store import repository
+
+    with _database_session() as session:
+        try:
+            found = repository.clinic_by_name(session, clinic)
+        except LookupError as error:
+            raise _fail(str(error)) from error
+        for token in repository.list_api_tokens(session, found.id):
+            state = "revoked" if token.revoked else "active"
+            typer.echo(f"{token.id}\t{token.name}\t{state}\t{token.created_at:%Y-%m-%d}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="Token id (see tokens list).")],
+) -> None:
+    """Revoke an API token: it is refused from the next request on."""
+    from spinepath.store import repository
+
+    with _database_session() as session:
+        try:
+            token = repository.revoke_api_token(session, token_id)
+        except LookupError as error:
+            raise _fail(str(error)) from error
+        console.print(f"API token {token.id} ({token.name!r}) revoked")
 
 
 @contextmanager

@@ -337,7 +337,7 @@ def _concerns(
                     )
                     for r in rules
                 ],
-                referral_route=knowledge.referrals[definition.referral].label,
+                referral_route=knowledge.referrals[_route(definition.referral, rules)].label,
                 rule_ids=rule_ids,
                 facts=read,
                 sources=_sources([definition.sources, *(r.sources for r in rules)]),
@@ -345,6 +345,14 @@ def _concerns(
         )
     out.sort(key=lambda c: -c.level.rank)
     return out
+
+
+def _route(default: str, rules: Sequence[kb.RedFlagRule]) -> str:
+    """The referral of the most urgent rule that names one, else the concern's own."""
+    for rule in sorted(rules, key=lambda r: -r.level.rank):
+        if rule.referral is not None:
+            return rule.referral
+    return default
 
 
 def _pattern(

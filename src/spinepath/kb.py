@@ -89,6 +89,9 @@ class RedFlagRule(Entry):
     finding: str
     when: Cond
     sources: SourceRefs
+    referral: str | None = Field(
+        default=None, description="Where to go when this rule fires; defaults to the concern's."
+    )
 
 
 class LevelText(Entry):
@@ -398,6 +401,10 @@ def available_facts(kb: KnowledgeBase) -> frozenset[str]:
     return frozenset(names)
 
 
+_EMERGENCY_ROUTES = frozenset(
+    {"emergency_department", "spinal_emergency", "vascular_emergency", "emergency_mscc"}
+)
+
 # Answers a red-flag rule may read without a question of their own: they are always answered
 # (age, pain regions and scores) or only matter once self-care is already ruled out (NG65 features
 # apply to pain of more than 12 weeks).
@@ -456,6 +463,15 @@ def check(kb: KnowledgeBase) -> list[str]:
     for rule in kb.red_flags:
         if rule.concern is not None and rule.concern not in kb.concerns:
             problems.append(f"red_flag {rule.id}: unknown concern {rule.concern!r}")
+        if rule.referral is not None and rule.referral not in kb.referrals:
+            problems.append(f"red_flag {rule.id}: unknown referral {rule.referral!r}")
+        if rule.level is Level.EMERGENCY and rule.concern is not None:
+            route = rule.referral or kb.concerns[rule.concern].referral
+            if route not in _EMERGENCY_ROUTES:
+                problems.append(
+                    f"red_flag {rule.id}: an emergency rule must send people to an emergency "
+                    f"route, not {route!r}"
+                )
     for concern in kb.concerns.values():
         if concern.referral not in kb.referrals:
             problems.append(f"concern {concern.code}: unknown referral {concern.referral!r}")

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     )
     follow_up_weeks: list[int] = Field(
         default=[6, 12, 26],
-        description="Weeks after an assessment when follow-up questionnaires fall due.",
+        description="Weeks after an assessment when follow-up questionnaires fall due. An "
+        "operational default, not a clinical figure (about 6 weeks, 3 and 6 months).",
     )
     instrument_wording_dir: Path | None = Field(
         default=None,

@@ -76,3 +76,23 @@ def test_seed_claims_name_a_seed_file_and_sources() -> None:
         number = claim.seed.split()[0]
         if seeds.is_dir():
             assert list(seeds.glob(f"{number}_*.txt")), claim.id
+
+
+REQUIRED_HARMS = {
+    "infection",
+    "dural_tear",
+    "nerve_injury",
+    "blood_clot",
+    "anaesthesia_medical",
+    "no_improvement",
+    "reoperation",
+}
+
+
+def test_every_operation_lists_the_main_complication_risks() -> None:
+    for option in load_catalogue().options.values():
+        if option.kind != "surgical":
+            continue
+        categories = {h.category for h in option.harms}
+        missing = REQUIRED_HARMS - categories
+        assert not missing, f"{option.id} lacks {sorted(missing)}"

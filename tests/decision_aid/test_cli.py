@@ -158,3 +158,11 @@ def test_it_refuses_to_write_into_a_missing_directory(
     result = runner.invoke(app, ["decision-aid", str(EXAMPLE), "-o", str(out)])
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_it_prints_the_ipdas_checklist(app: typer.Typer, runner: CliRunner) -> None:
+    result = runner.invoke(app, ["decision-aid", str(EXAMPLE), "--checklist"])
+    assert result.exit_code == 0, result.output
+    assert "IPDAS checklist" in result.stdout
+    assert result.stdout.count("met") >= 22
+    assert "not met" not in result.stdout

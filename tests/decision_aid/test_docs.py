@@ -21,5 +21,5 @@ def test_every_checklist_criterion_is_documented() -> None:
 
 
 def test_every_command_option_is_documented() -> None:
-    for option in ("--format", "--output", "--values", "--fragment", "--schema"):
+    for option in ("--format", "--output", "--values", "--fragment", "--schema", "--checklist"):
         assert f"`{option}`" in DOC, option

@@ -164,3 +164,12 @@ def test_an_emergency_notice_must_come_before_the_options() -> None:
     moved = html[:start] + html[end:]
     moved = moved.replace("</article>", html[start:end] + "</article>")
     assert "P5" in {r.code for r in failures(aid, moved)}
+
+
+def test_waiting_must_not_be_offered_as_an_ordinary_option_in_an_emergency() -> None:
+    aid = example_aid("cauda-equina-emergency.json")[2]
+    assert failures(aid, render_html(aid)) == []
+    relaxed = _map_options(
+        aid, lambda o: _update(o, shown_as="option") if o.kind == "non_surgical" else o
+    )
+    assert "P5" in {r.code for r in failures(relaxed, render_html(relaxed))}

@@ -28,6 +28,21 @@ RISK_FACTORS = (
 )
 SITUATIONS: dict[str, tuple[dict[str, Any], str]] = {
     "sciatica": ({"imaging": []}, "radicular"),
+    "neck": (
+        {
+            "imaging": [],
+            "regions": [{"region": "neck", "duration_weeks": 10, "intensity": 6}],
+            "radiation": {"arm": "left"},
+        },
+        "radicular",
+    ),
+    "thoracic": (
+        {
+            "imaging": [{"modality": "mri", "finding": "disc_herniation"}],
+            "regions": [{"region": "upper_back", "duration_weeks": 10, "intensity": 6}],
+        },
+        "myelopathic",
+    ),
     "stenosis": (
         {"imaging": [{"modality": "mri", "finding": "spinal_stenosis", "matches_symptoms": True}]},
         "neurogenic_claudication",
@@ -164,3 +179,29 @@ def test_unknown_factors_are_not_treated_as_absent_or_present() -> None:
 def test_body_mass_index_is_worked_out_from_height_and_weight() -> None:
     factors = person_factors(make_intake(health={"height_cm": 170.0, "weight_kg": 90.0}))
     assert factors["obesity"] is True  # 90 / 1.7^2 = 31.1
+
+
+@pytest.mark.parametrize(
+    ("value", "ci", "message"),
+    [
+        (0.89, (0.75, 1.06), "greater than or equal to 1"),
+        (1.2, (0.9, 1.5), "CI includes no effect"),
+    ],
+)
+def test_the_catalogue_refuses_factors_that_would_lower_a_risk(
+    value: float, ci: tuple[float, float], message: str
+) -> None:
+    from pydantic import ValidationError
+
+    from spinepath.decision_aid.catalogue import FactorEffectSpec
+
+    with pytest.raises(ValidationError, match=message):
+        FactorEffectSpec(
+            factor="current_smoker",
+            outcome="infection",
+            measure="RR",
+            value=value,
+            ci=ci,
+            source="ZHANG-LI-2018-SSI",
+            population="test",
+        )

@@ -99,6 +99,10 @@ def test_an_emergency_or_urgent_aid_says_first_that_it_does_not_replace_that_adv
     assert aid.notice is not None
     assert any(words in line for line in aid.notice.instructions)
     assert html.index(words) < html.index("The decision") < html.index('id="da-option-')
+    waiting = [o for c in aid.conditions for o in c.options if o.kind == "non_surgical"]
+    assert waiting
+    assert all(o.shown_as == "not_safe_to_wait" for o in waiting)
+    assert "Not safe to wait" in html
 
 
 def test_a_possible_cancer_is_not_put_down_to_a_disc() -> None:

@@ -6,6 +6,8 @@ the decision-aid data files, so a typo in either place fails a test.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from spinepath.decision_aid.catalogue import load_catalogue
@@ -81,6 +83,9 @@ PUBLISHED: dict[str, tuple[float, str]] = {
     "yee-rln-palsy": (1.3, "after surgery"),
     "yee-infection": (1.2, "after surgery"),
     "yee-oesophageal-perforation": (0.2, "after surgery"),
+    "yee-csf-leak": (0.5, "after surgery"),
+    "yee-c5-palsy": (3.0, "after surgery"),
+    "yee-neuro-deficit": (0.5, "after surgery"),
     "yee-adjacent-segment": (8.1, "follow-up of the included studies (varied)"),
     "engquist-better-12m-surgery": (87, "1 year"),
     "engquist-better-12m-physio": (62, "1 year"),
@@ -192,3 +197,31 @@ def test_each_condition_shows_its_key_published_figures(
     assert condition in {c.id for c in aid.conditions}
     shown = {n.id for n in all_numbers(aid)}
     assert expected_ids <= shown
+
+
+# factor -> outcome -> (measure, value, CI), from reference §5.6-5.7 (VTE CIs verified in the
+# source abstract, Zhang et al. Medicine 2020)
+PUBLISHED_FACTORS: dict[tuple[str, str], tuple[str, float, tuple[float, float] | None]] = {
+    ("diabetes", "infection"): ("RR", 2.19, (1.43, 3.36)),
+    ("obesity", "infection"): ("RR", 2.87, (1.62, 5.09)),
+    ("prior_spine_surgery", "infection"): ("RR", 2.06, None),
+    ("current_smoker", "infection"): ("OR", 1.17, (1.03, 1.32)),
+    ("diabetes", "blood_clot"): ("OR", 1.34, (1.29, 1.44)),
+    ("kidney_disease", "blood_clot"): ("OR", 8.31, (1.98, 34.93)),
+    ("obesity", "blood_clot"): ("OR", 3.15, None),
+    ("obesity", "death"): ("OR", 2.6, None),
+    ("obesity", "reoperation"): ("OR", 1.43, None),
+    ("prior_spine_surgery", "reoperation"): ("RR_derived", 1.62, None),  # 17.2 / 10.6
+    ("age_80_plus", "dural_tear"): ("OR", 1.43, (1.02, 2.02)),
+}
+
+
+def test_every_relative_risk_used_is_the_published_one() -> None:
+    effects: dict[tuple[str, str], Any] = {
+        (e.factor, str(e.outcome)): e for e in load_catalogue().factor_effects
+    }
+    assert set(effects) == set(PUBLISHED_FACTORS)
+    for key, (measure, value, ci) in PUBLISHED_FACTORS.items():
+        effect = effects[key]
+        assert (effect.measure, effect.value, effect.ci) == (measure, value, ci), key
+    assert round(17.2 / 10.6, 2) == 1.62

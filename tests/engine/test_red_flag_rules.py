@@ -557,6 +557,18 @@ SURGERY_CASES = [
         "NICE NG59: decompression when non-surgical treatment has not helped",
     ),
     Case(
+        "SS-TRAUMA",
+        {"history": {"trauma": "major"}},
+        {"history": {"trauma": "minor"}},
+        "NHS: after a serious accident the emergency team decides",
+    ),
+    Case(
+        "SS-SERIOUS-PATHOLOGY",
+        {"systemic": {"weight_loss": True}},
+        {"systemic": {"weight_loss": False}},
+        "NICE CG75: investigate suspected cancer before deciding treatment",
+    ),
+    Case(
         "SS-MIMIC",
         {"mimics": {"abdominal_pain": True}},
         {"mimics": {"abdominal_pain": False}},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -30,15 +32,15 @@ def test_upgrading_twice_changes_nothing(database: Database) -> None:
     assert migrate.is_up_to_date(database)
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(database: Database) -> None:
-    if not database.is_sqlite:
-        pytest.skip("SQLite pragmas")
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    database = Database.from_url(f"sqlite+pysqlite:///{tmp_path / 'new.db'}")
     with database.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         busy_timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
         assert busy_timeout is not None
         assert busy_timeout >= 1000
+    database.dispose()
 
 
 def _write_then_fail(database: Database) -> None:

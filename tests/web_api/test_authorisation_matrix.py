@@ -73,6 +73,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/patients/{patient_id}/responses"): "clinic_patient",
     ("GET", "/api/v1/patients/{patient_id}/notes"): "clinic_patient",
     ("POST", "/api/v1/patients/{patient_id}/notes"): "clinic_patient",
+    ("GET", "/api/v1/patients/{patient_id}/decision-aid"): "clinic_patient",
+    ("POST", "/api/v1/patients/{patient_id}/decision-aid/values"): "clinic_patient",
     ("GET", "/api/v1/audit"): "admin",
     ("GET", "/docs"): "public",
     ("GET", "/docs/docs.css"): "public",

@@ -43,7 +43,9 @@ def test_db_upgrade_brings_the_schema_to_head(
 ) -> None:
     code, output = run(cli, env, "db", "upgrade")
     assert code == 0, output
-    assert migrate.head_revision() in output
+    head = migrate.head_revision()
+    assert head is not None
+    assert head in output
     assert migrate.is_up_to_date(database)
 
 
@@ -124,3 +126,18 @@ def test_serve_on_a_fresh_machine_makes_a_sqlite_database(tmp_path: Path) -> Non
     database = Database.from_url(f"sqlite+pysqlite:///{tmp_path / 'var' / 'spinepath.db'}")
     assert migrate.is_up_to_date(database)
     database.dispose()
+
+
+def test_a_revoked_token_is_refused(
+    cli: typer.Typer, env: dict[str, str], database: Database
+) -> None:
+    run(cli, env, "clinics", "add", "North Clinic")
+    raw_token = run(cli, env, "tokens", "create", "--clinic", "North Clinic")[1].splitlines()[-1]
+    code, listing = run(cli, env, "tokens", "list", "--clinic", "North Clinic")
+    assert code == 0
+    token_id = listing.split("\t", 1)[0]
+    assert "active" in listing
+    assert run(cli, env, "tokens", "revoke", token_id)[0] == 0
+    assert "revoked" in run(cli, env, "tokens", "list", "--clinic", "North Clinic")[1]
+    with database.session() as session:
+        assert repository.api_token_by_secret(session, raw_token) is None

@@ -178,6 +178,7 @@ def test_deleting_a_patient_removes_their_data_but_keeps_the_audit_event(
 def test_a_revoked_or_unknown_token_is_refused(client: TestClient) -> None:
     response = client.get("/api/v1/patients", headers=bearer("spt_not-a-real-token"))
     assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
     response = client.get("/api/v1/patients", headers={"Authorization": "Basic abc"})
     assert response.status_code == 401
 
@@ -191,3 +192,46 @@ def test_the_audit_log_is_for_administrators_only(
     events = sign_in_as(world.admin).get("/api/v1/audit").json()
     assert len(events) == 3
     assert all(e["patient_id"] == world.patient_a.id for e in events)
+
+
+def test_the_stateless_decision_aid_is_built_from_an_intake(client: TestClient) -> None:
+    response = client.post("/api/v1/decision-aids", json=low_back_pain())
+    assert response.status_code == 200
+    assert response.json()["decision_aid_version"] == "1"
+    assert response.json()["values"] is None
+
+
+def test_a_patients_values_and_leaning_are_recorded_on_their_aid(
+    client: TestClient, world: World, database: Database
+) -> None:
+    base = f"/api/v1/patients/{world.patient_a.id}"
+    headers = bearer(world.token_a)
+    assert client.get(f"{base}/decision-aid", headers=headers).status_code == 404
+    client.post(f"{base}/assessments", json=low_back_pain(), headers=headers)
+    aid = client.get(f"{base}/decision-aid", headers=headers).json()
+    item = aid["values_items"][0]["id"]
+    values = {"importance": {item: 4}, "leaning": "unsure"}
+    recorded = client.post(f"{base}/decision-aid/values", json=values, headers=headers)
+    assert recorded.status_code == 201, recorded.text
+    again = client.get(f"{base}/decision-aid", headers=headers).json()
+    assert again["values"]["leaning"] == "unsure"
+    assert again["values"]["answers"] == [{"item_id": item, "importance": 4}]
+    with database.session() as session:
+        patient = repository.patient_by_id(session, world.patient_a.id)
+        assert patient is not None
+        stored = repository.latest_decision_aid_values(session, patient)
+        assert stored is not None
+        assert stored.leaning == "unsure"
+
+
+def test_an_unknown_values_item_is_named(client: TestClient, world: World) -> None:
+    base = f"/api/v1/patients/{world.patient_a.id}"
+    headers = bearer(world.token_a)
+    client.post(f"{base}/assessments", json=low_back_pain(), headers=headers)
+    response = client.post(
+        f"{base}/decision-aid/values",
+        json={"importance": {"no_such_item": 2}, "leaning": "unsure"},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "importance"

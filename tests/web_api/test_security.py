@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from conftest import PASSWORD, Person, World, create_test_app, make_settings
 from spinepath.settings import SECRET_KEY_FILE, SecretKeyMissingError, Settings
-from spinepath.web.security import csrf_allows
+from spinepath.web.security import CLIENT_LIMIT_FACTOR, csrf_allows
 
 LOGIN = "/login"
 
@@ -99,21 +99,38 @@ def test_the_session_cookie_is_httponly_lax_and_secure_outside_development(
     assert "secure" in cookie
 
 
-def test_sign_in_is_rate_limited_per_address(client: TestClient, world: World) -> None:
-    limit = client.app.state.settings.login_rate_limit  # type: ignore[attr-defined]
-    for _ in range(limit):
-        assert login(client, world.clinician_a.email, "wrong password!") == 401
-    assert login(client, world.clinician_a.email, PASSWORD) == 429
+@pytest.fixture
+def strict_client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    """An app that allows two failed sign-ins per window (argon2 makes each attempt slow)."""
+    settings = make_settings(database_url, tmp_path, login_rate_limit=2)
+    with TestClient(create_test_app(settings)) as client:
+        yield client
 
 
-def test_the_rate_limit_window_passes(client: TestClient, world: World) -> None:
-    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+def test_sign_in_is_rate_limited_per_account(strict_client: TestClient, world: World) -> None:
+    for _ in range(2):
+        assert login(strict_client, world.clinician_a.email, "wrong password!") == 401
+    assert login(strict_client, world.clinician_a.email, PASSWORD) == 429
+    assert login(strict_client, world.clinician_b.email, PASSWORD) == 303
+
+
+def test_sign_in_is_rate_limited_per_client_address(
+    strict_client: TestClient, world: World
+) -> None:
+    attempts = 2 * CLIENT_LIMIT_FACTOR
+    for number in range(attempts):
+        assert login(strict_client, f"nobody{number}@example.org", "wrong password!") == 401
+    assert login(strict_client, world.clinician_b.email, PASSWORD) == 429
+
+
+def test_the_rate_limit_window_passes(strict_client: TestClient, world: World) -> None:
+    settings: Settings = strict_client.app.state.settings  # type: ignore[attr-defined]
     with time_machine.travel(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), tick=False) as traveller:
-        for _ in range(settings.login_rate_limit):
-            login(client, world.clinician_a.email, "wrong password!")
-        assert login(client, world.clinician_a.email, PASSWORD) == 429
+        for _ in range(2):
+            login(strict_client, world.clinician_a.email, "wrong password!")
+        assert login(strict_client, world.clinician_a.email, PASSWORD) == 429
         traveller.shift(dt.timedelta(seconds=settings.login_rate_window_seconds + 1))
-        assert login(client, world.clinician_a.email, PASSWORD) == 303
+        assert login(strict_client, world.clinician_a.email, PASSWORD) == 303
 
 
 def test_a_session_expires_after_its_lifetime(
@@ -193,3 +210,9 @@ def test_settings_are_read_from_the_environment(
 
 def test_the_secret_key_error_type_names_the_setting() -> None:
     assert issubclass(SecretKeyMissingError, ValueError)
+
+
+def test_an_oversized_form_is_refused_before_it_is_read(client: TestClient) -> None:
+    limit: int = client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    response = client.post(LOGIN, data={"email": "x" * (limit + 1), "password": "p"})
+    assert response.status_code == 413

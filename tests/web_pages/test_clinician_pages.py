@@ -12,7 +12,7 @@ from spinepath.engine import assess
 from spinepath.intake import Intake
 from spinepath.store import repository
 from spinepath.store.db import Database
-from web_pages.journey import answer_all, submit
+from web_pages.journey import EMERGENCY_ALL_NO, answer_all, post_step, submit
 
 SignIn = Callable[[Person | None], TestClient]
 HTML = {"accept": "text/html"}
@@ -168,3 +168,19 @@ def test_an_administrator_without_a_clinic_lands_on_the_audit_log(
         "/login", data={"email": world.admin.email, "password": PASSWORD}, follow_redirects=False
     )
     assert response.headers["location"] == "/admin/audit"
+
+
+def test_a_patient_stopped_at_the_emergency_screen_leads_the_worklist(
+    sign_in_as: SignIn, world: World, database: Database
+) -> None:
+    _assess(database, world.patient_a.id, {**LOW_BACK, "systemic": {"fever": True}})
+    with database.session() as session:
+        _patient, link = repository.create_patient(session, world.clinic_a, reference="A9")
+    patient = sign_in_as(None)
+    post_step(
+        patient, link, "emergency", {**EMERGENCY_ALL_NO, "cauda_equina.saddle_numbness": "yes"}
+    )
+    page = sign_in_as(world.clinician_a).get("/clinic").text
+    assert page.index(">A9<") < page.index(">A1<")
+    assert "Stopped at the emergency screen" in page
+    assert "numbness or tingling around the genitals" in page

@@ -293,3 +293,27 @@ def test_a_follow_up_without_installed_wording_says_so_and_records_nothing(
 def test_an_unknown_questionnaire_is_not_found(client: TestClient) -> None:
     link = start(client)
     assert client.get(f"/p/{link}/follow-up/horoscope", headers=HTML).status_code == 404
+
+
+def test_a_cross_site_form_post_is_refused(client: TestClient) -> None:
+    link = start(client)
+    response = client.post(
+        f"/p/{link}/step/emergency",
+        data={**EMERGENCY_ALL_NO, "action": "next"},
+        headers={"sec-fetch-site": "cross-site"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+
+
+def test_startback_answers_are_not_recorded_when_the_wording_was_never_shown(
+    client: TestClient, database: Database
+) -> None:
+    link = start(client)
+    for slug in ("emergency", "about", "where", "pain"):
+        post_step(client, link, slug, MINIMAL[slug])
+    for slug in ("limbs", "warning-signs", "history", "inflammatory"):
+        post_step(client, link, slug, {})
+    response = post_step(client, link, "startback", {"startback.q1": "true"})
+    assert response.status_code == 303
+    assert not any(key.startswith("startback.") for key in _draft_answers(database, link))

@@ -176,3 +176,25 @@ def test_any_positive_emergency_answer_stops_and_more_of_them_never_undo_it(
     reasons = forms.stop_reasons(answers)
     assert bool(reasons) == bool(positives)
     assert len(reasons) == len(positives)
+
+
+ALL_PATHS = sorted(
+    {q.path for s in STEPS for q in s.questions} | {f"startback.q{n}" for n in range(1, 10)}
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(ALL_PATHS),
+        st.one_of(
+            st.sampled_from(["yes", "no", "unknown", "both", "none", "mri", "12", "-3", "1e9"]),
+            st.text(max_size=12),
+        ),
+        max_size=25,
+    )
+)
+def test_any_answers_give_an_intake_or_errors_that_name_a_step(raw: dict[str, str]) -> None:
+    outcome = forms.validate(raw)
+    assert (outcome.intake is None) == bool(outcome.errors)
+    for path in outcome.errors:
+        assert forms.owning_step(path) is not None, path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from spinepath.assessment import Assessment, CandidacyStatus, Level
 from spinepath.decision_aid.catalogue import (
     Catalogue,
@@ -125,11 +127,18 @@ def _harm(cat: Catalogue, spec: HarmSpec, age: int, factors: FactorValues) -> Ha
 def _option(
     cat: Catalogue, spec: OptionSpec, age: int, factors: FactorValues, mode: AidMode, why: str
 ) -> Option:
-    shown_as = "option"
+    shown_as: Literal["option", "for_later", "not_safe_to_wait"] = "option"
     reason = ""
     if mode == "not_yet" and spec.kind != "non_surgical":
         shown_as = "for_later"
         reason = f"Not recommended for you at this stage: {why}"
+    elif mode in ("emergency_first", "urgent_first") and spec.kind == "non_surgical":
+        shown_as = "not_safe_to_wait"
+        reason = (
+            "With the symptoms you reported, waiting to see if things settle is not safe until a "
+            "specialist has seen you. This option is described so you can discuss it with the "
+            "team afterwards."
+        )
     return Option(
         id=spec.id,
         name=spec.name,
@@ -353,7 +362,7 @@ def _seed_claims(cat: Catalogue, condition_ids: set[str]) -> list[SeedClaim]:
             source_ids=list(c.sources),
         )
         for c in cat.seed_claims
-        if "all" in c.conditions or condition_ids & set(c.conditions)
+        if condition_ids and ("all" in c.conditions or condition_ids & set(c.conditions))
     ]
 
 

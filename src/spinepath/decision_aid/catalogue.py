@@ -70,14 +70,26 @@ class FactorSpec(DataModel):
 
 
 class FactorEffectSpec(DataModel):
+    """A published effect of a factor on a harm; only risk-raising, significant effects belong."""
+
     factor: str
     outcome: HarmCategory
     measure: Literal["RR", "OR", "RR_derived"]
-    value: float = Field(gt=0)
+    value: float = Field(ge=1)
     ci: tuple[float, float] | None
     source: str
     population: str
     note: str = ""
+
+    @model_validator(mode="after")
+    def _significant_and_consistent(self) -> FactorEffectSpec:
+        if self.ci is not None:
+            low, high = self.ci
+            if not low <= self.value <= high:
+                raise ValueError(f"{self.factor}/{self.outcome}: {self.value} outside its CI")
+            if low < 1:
+                raise ValueError(f"{self.factor}/{self.outcome}: CI includes no effect")
+        return self
 
 
 class FactorsFile(DataModel):

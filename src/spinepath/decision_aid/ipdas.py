@@ -324,7 +324,9 @@ def _funding(aid: DecisionAid, html: HtmlFacts) -> str | None:
 
 
 def _uncertainty(aid: DecisionAid, html: HtmlFacts) -> str | None:
-    if len(aid.what_numbers_cannot_know) < 3:
+    if not aid.conditions:
+        return None
+    if len(aid.what_numbers_cannot_know) < 3 or "da-cannot-know" not in html.ids:
         return "the aid does not say what the numbers cannot know"
     if aid.conditions and not aid.personalisation.method.strip():
         return "the personalisation method is not stated"
@@ -342,12 +344,14 @@ def _plain_language(aid: DecisionAid, html: HtmlFacts) -> str | None:
 
 
 def _questions(aid: DecisionAid, html: HtmlFacts) -> str | None:
-    if len(aid.questions_for_surgeon) < 5:
+    if aid.conditions and len(aid.questions_for_surgeon) < 5:
         return "fewer than 5 questions to ask the surgeon"
     return None
 
 
 def _second_opinion(aid: DecisionAid, html: HtmlFacts) -> str | None:
+    if not aid.conditions:
+        return None
     if not aid.second_opinion.strip() or "da-second-opinion" not in html.ids:
         return "no second-opinion prompt"
     return None
@@ -370,6 +374,8 @@ def _no_sales_pitch(aid: DecisionAid, html: HtmlFacts) -> str | None:
     if aid.mode in ("emergency_first", "urgent_first"):
         if aid.notice is None or not html.ids or "da-notice" not in html.ids:
             return "emergency or urgent advice is not shown"
+        if any(o.kind == "non_surgical" and o.shown_as == "option" for _, o in _options(aid)):
+            return "waiting is offered as an ordinary option in an emergency or urgent situation"
         first_option = next((i for i in html.ids if i.startswith("da-option-")), None)
         if first_option and html.ids.index("da-notice") > html.ids.index(first_option):
             return "emergency or urgent advice does not come first"

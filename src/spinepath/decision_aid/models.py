@@ -160,7 +160,7 @@ class Option(OutModel):
     harms: list[Harm]
     recovery: Recovery
     experience: str = Field(description="What it is like to live through this option.")
-    shown_as: Literal["option", "for_later", "not_recommended"] = "option"
+    shown_as: Literal["option", "for_later", "not_safe_to_wait"] = "option"
     shown_as_reason: str = ""
 
 

@@ -55,9 +55,11 @@ def patient_text(aid: DecisionAid) -> Iterator[str]:
             for h in o.harms:
                 yield h.label
                 yield h.explanation
-    yield aid.second_opinion
-    yield from aid.questions_for_surgeon
-    yield from aid.what_numbers_cannot_know
+    if aid.conditions:  # these sections are only shown when the aid sets out options
+        yield aid.second_opinion
+        yield from aid.questions_for_surgeon
+        yield from aid.what_numbers_cannot_know
+    yield from aid.not_covered
 
 
 def aid_reading_ease(aid: DecisionAid) -> float:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 from functools import cache
-from typing import Any
 from importlib.resources import files
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -35,15 +35,20 @@ LEANING_WORDS = {
 }
 
 
+def _static(name: str) -> str:
+    return files("spinepath.decision_aid").joinpath("static").joinpath(name).read_text("utf-8")
+
+
 @cache
 def decision_aid_css() -> str:
     """The aid's stylesheet; every rule is scoped under the ``.da`` class."""
-    return (
-        files("spinepath.decision_aid")
-        .joinpath("static")
-        .joinpath("decision_aid.css")
-        .read_text(encoding="utf-8")
-    )
+    return _static("decision_aid.css")
+
+
+@cache
+def _page_css() -> str:
+    """Paper size and page footer: only for the standalone page and the PDF."""
+    return _static("page.css")
 
 
 @cache
@@ -83,7 +88,7 @@ def render_html(aid: DecisionAid, *, standalone: bool = True) -> str:
     return template.render(
         aid=aid,
         standalone=standalone,
-        css=Markup(decision_aid_css()) if standalone else "",
+        css=Markup(decision_aid_css() + _page_css()) if standalone else "",
         icons=icons,
         range_text=_range_text,
         verdict_words=VERDICT_WORDS,

@@ -127,11 +127,33 @@ def api_token_by_secret(session: Session, raw_token: str) -> ApiToken | None:
     return token if token is not None and not token.revoked else None
 
 
+def list_api_tokens(session: Session, clinic_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.clinic_id == clinic_id).order_by(ApiToken.id)
+        )
+    )
+
+
+def revoke_api_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFoundError(f"token: no API token with id {token_id}")
+    token.revoked = True
+    session.flush()
+    return token
+
+
 # Login rate limit -----------------------------------------------------------------------------
 
 
-def record_failed_login(session: Session, keys: list[str]) -> None:
+def record_failed_login(
+    session: Session, keys: list[str], *, forget_before: dt.datetime | None = None
+) -> None:
+    """Records one failure per key; attempts older than ``forget_before`` are dropped."""
     now = utcnow()
+    if forget_before is not None:
+        session.execute(delete(LoginAttempt).where(LoginAttempt.at < forget_before))
     session.add_all(LoginAttempt(key=token_digest(key), at=now) for key in keys)
 
 

@@ -6,6 +6,7 @@ a session older than ``session_max_age_seconds`` is refused even if the cookie i
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from fastapi import Request
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from spinepath.settings import Settings
 from spinepath.store import repository
-from spinepath.store.models import User
+from spinepath.store.models import User, utcnow
 from spinepath.store.passwords import hash_password, verify_password
 from spinepath.web.deps import (
     SESSION_SIGNED_IN_AT_KEY,
@@ -56,7 +57,13 @@ def sign_in(request: Request, session: Session, email: str, password: str) -> Us
     user = repository.authenticate(session, email, password)
     if user is None:
         # Kept even when the caller answers with an error (and so rolls back).
-        keep_despite_rollback(request, lambda failed: repository.record_failed_login(failed, keys))
+        forget_before = utcnow() - dt.timedelta(seconds=settings.login_rate_window_seconds)
+        keep_despite_rollback(
+            request,
+            lambda failed: repository.record_failed_login(
+                failed, keys, forget_before=forget_before
+            ),
+        )
         raise InvalidCredentialsError
     repository.clear_failed_logins(session, keys[:1])
     request.session.clear()

@@ -33,7 +33,9 @@ class NotAuthenticatedError(HTTPException):
     """401: sign in (pages redirect to the sign-in page, the API answers JSON)."""
 
     def __init__(self) -> None:
-        super().__init__(status_code=401, detail="sign in required")
+        super().__init__(
+            status_code=401, detail="sign in required", headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
 def forbidden(detail: str = "not allowed") -> HTTPException:

@@ -215,16 +215,27 @@ def _is_json(content_type: str | None) -> bool:
 # Login rate limit -------------------------------------------------------------------------------
 
 
+CLIENT_LIMIT_FACTOR = 5
+"""A clinic's staff often share one public address, so an address may fail a few times more
+often than one account before it is held back."""
+
+EMAIL_KEY = "email:"
+CLIENT_KEY = "client:"
+
+
 def rate_limit_keys(email: str, client_address: str | None) -> list[str]:
-    keys = [f"email:{repository.normalise_email(email)}"]
+    keys = [f"{EMAIL_KEY}{repository.normalise_email(email)}"]
     if client_address:
-        keys.append(f"client:{client_address}")
+        keys.append(f"{CLIENT_KEY}{client_address}")
     return keys
 
 
 def login_allowed(session: Session, settings: Settings, keys: list[str]) -> bool:
     since = utcnow() - dt.timedelta(seconds=settings.login_rate_window_seconds)
-    return all(
-        repository.failed_logins_since(session, key, since) < settings.login_rate_limit
-        for key in keys
-    )
+    for key in keys:
+        limit = settings.login_rate_limit
+        if key.startswith(CLIENT_KEY):
+            limit *= CLIENT_LIMIT_FACTOR
+        if repository.failed_logins_since(session, key, since) >= limit:
+            return False
+    return True

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from spinepath.assessment import Assessment
+from spinepath.engine import assess
 from spinepath.intake import Intake
-from spinepath.web.api.engine_calls import assess
 
 router = APIRouter(tags=["assessments"])
 

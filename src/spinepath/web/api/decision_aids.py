@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from spinepath.decision_aid import build_decision_aid
 from spinepath.decision_aid.models import DecisionAid
+from spinepath.engine import assess
 from spinepath.intake import Intake
-from spinepath.web.api.engine_calls import assess, build_decision_aid
 
 router = APIRouter(tags=["decision aids"])
 

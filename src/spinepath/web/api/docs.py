@@ -26,6 +26,12 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
+def _text(markdown: str) -> str:
+    """Escaped text with `code` spans, the only markup the descriptions use."""
+    parts = escape(markdown).split("`")
+    return "".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts))
+
+
 def _ref_name(schema: dict[str, Any]) -> str:
     if "$ref" in schema:
         name = str(schema["$ref"]).rsplit("/", 1)[-1]
@@ -44,7 +50,7 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> str:
         f"<p><strong>{escape(op.get('summary', ''))}</strong></p>",
     ]
     if op.get("description"):
-        parts.append(f"<p>{escape(op['description'])}</p>")
+        parts.append(f"<p>{_text(op['description'])}</p>")
     params = op.get("parameters", [])
     if params:
         rows = "".join(
@@ -61,7 +67,7 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> str:
     if body:
         parts.append(f"<p>Body (application/json): {_ref_name(body.get('schema', {}))}</p>")
     responses = "".join(
-        f"<li><code>{escape(code)}</code> {escape(r.get('description', ''))}"
+        f"<li><code>{escape(code)}</code> {escape(r.get('description', '').rstrip('.'))}"
         + (
             f": {_ref_name(r['content']['application/json'].get('schema', {}))}"
             if "application/json" in r.get("content", {})
@@ -94,7 +100,7 @@ def render_docs(schema: dict[str, Any]) -> str:
         f"<title>{escape(info.get('title', 'API'))} API</title>"
         '<link rel="stylesheet" href="/docs/docs.css"></head><body><main>'
         f"<h1>{escape(info.get('title', ''))} API {escape(info.get('version', ''))}</h1>"
-        f"<p>{escape(info.get('description', ''))}</p>"
+        f"<p>{_text(info.get('description', ''))}</p>"
         '<p>Machine-readable schema: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>'
         f"<h2>Operations</h2>{''.join(operations)}<h2>Schemas</h2>{models}</main></body></html>"
     )

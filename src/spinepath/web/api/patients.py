@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
+from spinepath.assessment import Assessment
+from spinepath.decision_aid import build_decision_aid
+from spinepath.decision_aid.models import DecisionAid
+from spinepath.decision_aid.values import ValuesAnswers, with_values
+from spinepath.engine import assess
 from spinepath.instruments.scoring import ScoreResult
 from spinepath.intake import Intake
 from spinepath.store import repository
 from spinepath.store.models import AssessmentRecord, Patient, ResponseRecord
-from spinepath.web.api.engine_calls import assess
 from spinepath.web.api.schemas import (
     AssessmentOut,
     NoteIn,
@@ -229,3 +233,50 @@ def post_note(
         author=(author.name or author.email) if author else None,
         text=note.text,
     )
+
+
+def _patient_aid(session: DbSession, patient: Patient) -> DecisionAid:
+    record = repository.latest_assessment(session, patient)
+    if record is None:
+        raise HTTPException(status_code=404, detail="no assessment yet for this patient")
+    intake = Intake.model_validate(record.intake)
+    return build_decision_aid(intake, Assessment.model_validate(record.assessment))
+
+
+def _apply_values(aid: DecisionAid, values: ValuesAnswers) -> DecisionAid:
+    try:
+        return with_values(aid, values)
+    except ValueError as error:
+        field, _, message = str(error).partition(": ")
+        raise unprocessable(field if message else "importance", message or str(error)) from error
+
+
+@router.get(
+    "/{patient_id}/decision-aid",
+    response_model=DecisionAid,
+    summary="The patient's decision aid",
+    description="Built from the latest stored assessment, with the values and leaning the "
+    "patient recorded last (if any).",
+)
+def get_decision_aid(session: DbSession, patient: ClinicPatient) -> DecisionAid:
+    aid = _patient_aid(session, patient)
+    latest = repository.latest_decision_aid_values(session, patient)
+    if latest is None:
+        return aid
+    return _apply_values(aid, ValuesAnswers.model_validate(latest.values))
+
+
+@router.post(
+    "/{patient_id}/decision-aid/values",
+    response_model=DecisionAid,
+    status_code=201,
+    summary="Record what matters to the patient and their leaning",
+)
+def post_decision_aid_values(
+    session: DbSession, patient: ClinicPatient, values: ValuesAnswers
+) -> DecisionAid:
+    aid = _apply_values(_patient_aid(session, patient), values)
+    repository.save_decision_aid_values(
+        session, patient, values.model_dump(mode="json"), values.leaning
+    )
+    return aid

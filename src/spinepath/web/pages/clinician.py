@@ -7,17 +7,20 @@ other patient, and the worklist is filtered by clinic in the query.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from spinepath.assessment import Assessment
 from spinepath.decision_aid.render import LEANING_WORDS
 from spinepath.instruments.errors import InstrumentError
 from spinepath.store import repository
-from spinepath.store.models import Patient, User
+from spinepath.store.models import IntakeDraft, Patient, User
 from spinepath.web.auth import InvalidCredentialsError, LoginRateLimitedError, sign_in, sign_out
 from spinepath.web.deps import (
     LOGIN_PATH,
@@ -30,7 +33,7 @@ from spinepath.web.deps import (
     audit,
 )
 from spinepath.web.pages import forms
-from spinepath.web.pages.clinical import emergency_stop
+from spinepath.web.pages.clinical import Stop, emergency_stop
 from spinepath.web.pages.followups import progress_report, progress_svg
 from spinepath.web.pages.patient import absolute_link, redirect
 from spinepath.web.pages.rendering import render
@@ -108,7 +111,7 @@ def logout(request: Request) -> Response:
 @router.get(WORKLIST, response_class=HTMLResponse)
 def worklist(request: Request, user: CurrentClinician, session: DbSession) -> Response:
     assert user.clinic_id is not None
-    rows = repository.worklist(session, user.clinic_id)
+    rows = stopped_first(session, repository.worklist(session, user.clinic_id))
     repository.record_audit(
         session,
         actor_kind=user.role,
@@ -118,6 +121,35 @@ def worklist(request: Request, user: CurrentClinician, session: DbSession) -> Re
         route=f"GET {WORKLIST}",
     )
     return render(request, "clinic/worklist.html", {**_nav(user), "rows": rows})
+
+
+@dataclass(frozen=True)
+class Row:
+    """A worklist row, and the emergency stop of a questionnaire not yet sent, if any."""
+
+    row: repository.WorklistRow
+    stop: Stop | None
+
+
+def stopped_first(session: Session, rows: list[repository.WorklistRow]) -> list[Row]:
+    """Patients whose questionnaire stopped at an emergency answer lead the list.
+
+    They have no assessment yet (the flow stopped before it could be sent), so the stored
+    urgency alone would put them last; unknown is not no, and an emergency goes first.
+    """
+    ids = [r.patient.id for r in rows]
+    drafts = {
+        d.patient_id: d
+        for d in session.scalars(select(IntakeDraft).where(IntakeDraft.patient_id.in_(ids)))
+    }
+    out: list[Row] = []
+    for row in rows:
+        draft = drafts.get(row.patient.id)
+        stop = None
+        if draft is not None and (row.assessed_at is None or draft.updated_at > row.assessed_at):
+            stop = emergency_stop(dict(draft.answers))
+        out.append(Row(row, stop))
+    return sorted(out, key=lambda r: r.stop is None)
 
 
 def _patient_context(session: DbSession, patient: Patient, settings: AppSettings) -> dict[str, Any]:

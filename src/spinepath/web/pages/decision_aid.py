@@ -61,21 +61,6 @@ class DecisionAidView:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-_SCROLL_WRAP = '<div class="da-table-wrap">'
-_FOCUSABLE_SCROLL_WRAP = (
-    '<div class="da-table-wrap" tabindex="0" role="region" aria-label="Table (scrolls sideways)">'
-)
-
-
-def focusable_scroll_regions(html: str) -> str:
-    """Lets keyboard users scroll the aid's wide tables on a phone (WCAG 2.1.1).
-
-    The aid's fragment wraps wide tables in a sideways-scrolling box that cannot take focus;
-    axe-core reports that as a serious violation. Only the exact unfocusable wrapper is changed.
-    """
-    return html.replace(_SCROLL_WRAP, _FOCUSABLE_SCROLL_WRAP)
-
-
 def _aid(record: AssessmentRecord, assessment: Assessment) -> DecisionAid:
     return build_decision_aid(Intake.model_validate(record.intake), assessment)
 
@@ -103,7 +88,7 @@ def _view(
     ]
     return DecisionAidView(
         # The aid's renderer escapes every value it inserts; its fragment has no inline style.
-        html=Markup(focusable_scroll_regions(render_html(recorded, standalone=False))),
+        html=Markup(render_html(recorded, standalone=False)),
         items=items,
         leaning=(answers or {}).get("leaning"),
         note=str((answers or {}).get("note") or ""),

@@ -173,11 +173,11 @@ async def step_submit(
     action = form.get("action")
     answers = _answers(draft)
     new = forms.read_step(step, form, answers)
+    if step is STARTBACK and not startback_form(settings).available:
+        # Without the licensed wording nothing was asked, so nothing may be recorded.
+        new = {}
     merged = forms.merge(answers, step, new)
     errors = forms.errors_for_step(step, forms.validate(merged).errors)
-    if step is STARTBACK and not startback_form(settings).available:
-        # Nothing can be answered without the licensed wording: drop stale answers silently.
-        errors = {}
     if errors:
         shown = {**answers, **new}
         return _render_step(request, settings, link_token, step, shown, errors, 422)
