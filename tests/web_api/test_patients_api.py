@@ -235,3 +235,29 @@ def test_an_unknown_values_item_is_named(client: TestClient, world: World) -> No
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "importance"
+
+
+def test_a_nul_character_is_refused_with_its_field_named(client: TestClient, world: World) -> None:
+    response = client.post(
+        "/api/v1/patients", json={"reference": "J\x00S"}, headers=bearer(world.token_a)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "reference"
+    response = client.post("/api/v1/assessments", json=low_back_pain(what_matters_note="a\x00b"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "what_matters_note"
+
+
+def test_a_nul_character_in_the_address_or_a_form_is_refused(
+    client: TestClient, world: World
+) -> None:
+    response = client.get("/api/v1/patients/%00", headers=bearer(world.token_a))
+    assert response.status_code == 400
+    response = client.get("/api/v1/patients?x=%00", headers=bearer(world.token_a))
+    assert response.status_code == 400
+    response = client.post(
+        "/login",
+        content=b"email=a%00b&password=x",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400

@@ -140,8 +140,23 @@ class BodyTooLargeError(HTTPException):
         super().__init__(status_code=413, detail=f"request body larger than {limit} bytes")
 
 
+class NulCharacterError(HTTPException):
+    """NUL characters cannot be stored (PostgreSQL text refuses them) and are never meaningful."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(status_code=400, detail=f"NUL characters are not accepted in the {where}")
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_NUL_PATTERNS = (b"\x00", b"%00")
+
+
 class BodyLimitMiddleware:
-    """413 for bodies over the limit (declared or streamed); 415 for non-JSON API bodies."""
+    """Guards requests before any route reads them.
+
+    413 for bodies over the limit (declared or streamed); 415 for non-JSON API bodies; 400 for
+    NUL characters in the URL or a form (JSON bodies are checked field by field by the API).
+    """
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
@@ -168,16 +183,30 @@ class BodyLimitMiddleware:
             await send_json(send, 415, error_body("send the body as application/json"))
             return
 
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or any(p in query for p in _NUL_PATTERNS):
+            await send_json(send, 400, error_body(NulCharacterError("address").detail))
+            return
+        content_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+        scan_for_nul = content_type in _FORM_TYPES
+
         received = 0
         started = False
+        tail = b""
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, tail
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_body_bytes:
                     raise BodyTooLargeError(self.max_body_bytes)
+                if scan_for_nul:
+                    window = tail + chunk  # a pattern may straddle two chunks
+                    if any(p in window for p in _NUL_PATTERNS):
+                        raise NulCharacterError("form")
+                    tail = window[-2:]
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -188,10 +217,10 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLargeError:
+        except (BodyTooLargeError, NulCharacterError) as error:
             if started:
                 raise
-            await send_json(send, 413, error_body(self._too_large()))
+            await send_json(send, error.status_code, error_body(str(error.detail)))
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_body_bytes} bytes"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from spinepath.web.api import admin, assessments, decision_aids, patients, scores
+from spinepath.web.api.text_guard import reject_nul_characters
 from spinepath.web.errors import ErrorResponse
 
 API_PREFIX = "/api/v1"
@@ -17,7 +18,9 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     422: {"model": ErrorResponse, "description": "Invalid input; each error names its field."},
 }
 
-api_router = APIRouter(prefix=API_PREFIX, responses=_ERRORS)
+api_router = APIRouter(
+    prefix=API_PREFIX, responses=_ERRORS, dependencies=[Depends(reject_nul_characters)]
+)
 api_router.include_router(assessments.router)
 api_router.include_router(scores.router)
 api_router.include_router(decision_aids.router)
