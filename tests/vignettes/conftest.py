@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import importlib
-
 import pytest
+
+from spinepath.engine import assess as engine_assess
 
 from .cases import Assess
 from .triage_safety import COMPARISONS, report
@@ -10,14 +10,8 @@ from .triage_safety import COMPARISONS, report
 
 @pytest.fixture(scope="session")
 def assess() -> Assess:
-    """The engine's `assess`; the engine is built separately, so its absence skips, not errors."""
-    try:
-        engine = importlib.import_module("spinepath.engine")
-    except ModuleNotFoundError as missing:
-        if missing.name == "spinepath.engine":
-            pytest.skip("spinepath.engine does not exist yet")
-        raise
-    function: Assess = engine.assess
+    """The engine's `assess`."""
+    function: Assess = engine_assess
     return function
 
 
