@@ -19,6 +19,7 @@ from spinepath import kb, report
 from spinepath.assessment import Assessment, Level
 from spinepath.engine import assess
 from spinepath.intake import Intake
+from spinepath.validation import error_lines
 
 
 class OutputFormat(StrEnum):
@@ -36,12 +37,7 @@ EXIT_BAD_INPUT = 2
 
 def validation_messages(exc: ValidationError) -> list[str]:
     """One line per problem: the field path, then what is wrong with it."""
-    lines = []
-    for error in exc.errors():
-        path = ".".join(str(p) for p in error["loc"]) or "input"
-        message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"{path}: {message}")
-    return lines
+    return error_lines(exc)
 
 
 def parse_intake(text: str, *, source: str = "input") -> Intake:

@@ -14,6 +14,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from spinepath.validation import error_lines
+
 if TYPE_CHECKING:
     from spinepath.decision_aid.models import DecisionAid
 
@@ -129,9 +131,7 @@ def register(app: typer.Typer) -> None:
             try:
                 answers = ValuesAnswers.model_validate_json(values.read_text(encoding="utf-8"))
             except ValidationError as exc:
-                error = exc.errors()[0]
-                where = ".".join(str(p) for p in error["loc"]) or "input"
-                raise _fail(f"--values {values}: {where}: {error['msg']}") from None
+                raise _fail(f"--values {values}: {error_lines(exc)[0]}") from None
         intake = parse_intake(_read(file), source=file)
         aid = build_decision_aid(intake, assess(intake))
         if answers is not None:

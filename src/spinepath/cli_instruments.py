@@ -30,6 +30,7 @@ from spinepath.instruments.wording import (
     find_wording,
     wording_required_message,
 )
+from spinepath.validation import error_lines
 
 
 class TextOrJson(StrEnum):
@@ -83,9 +84,7 @@ def _read_json(source: str) -> Any:
 
 
 def _validation_message(name: str, exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "input"
-    return f"{name}: {where}: {first['msg']}"
+    return f"{name}: {error_lines(exc)[0]}"
 
 
 def _definition(code: str) -> InstrumentDefinition:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from spinepath.settings import Settings
+from spinepath.validation import error_lines
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -28,10 +29,7 @@ def _settings(**overrides: object) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as error:
-        messages = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
-            for e in error.errors()
-        )
+        messages = "; ".join(error_lines(error, default="settings"))
         console.print(f"[red]error:[/red] {messages}")
         raise typer.Exit(2) from error
 
