@@ -10,9 +10,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from spinepath.store import repository
-from spinepath.store.models import IntakeDraft
+from spinepath.store.models import IntakeDraft, Patient
 from spinepath.web.deps import AppSettings, DbSession, PatientFromLink
 from spinepath.web.pages import forms
 from spinepath.web.pages.clinical import assess, emergency_stop
@@ -254,6 +255,19 @@ def _review_context(
     }
 
 
+def _answers_ready_for_review(
+    session: Session, patient: Patient, link_token: str
+) -> forms.Answers | Response:
+    """The saved answers once every step is done; otherwise where the patient must go instead."""
+    draft = repository.load_draft(session, patient)
+    if _furthest(draft) < len(STEPS):
+        return redirect(patient_url(link_token))
+    answers = _answers(draft)
+    if emergency_stop(answers) is not None:
+        return redirect(patient_url(link_token, "emergency"))
+    return answers
+
+
 @router.get("/p/{link_token}/review", response_class=HTMLResponse)
 def review(
     request: Request,
@@ -262,12 +276,9 @@ def review(
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
-    draft = repository.load_draft(session, patient)
-    if _furthest(draft) < len(STEPS):
-        return redirect(patient_url(link_token))
-    answers = _answers(draft)
-    if emergency_stop(answers) is not None:
-        return redirect(patient_url(link_token, "emergency"))
+    answers = _answers_ready_for_review(session, patient, link_token)
+    if isinstance(answers, Response):
+        return answers
     context = _review_context(request, settings, link_token, answers, {})
     return render(request, "patient/review.html", context)
 
@@ -280,12 +291,9 @@ def submit(
     session: DbSession,
     settings: AppSettings,
 ) -> Response:
-    draft = repository.load_draft(session, patient)
-    if _furthest(draft) < len(STEPS):
-        return redirect(patient_url(link_token))
-    answers = _answers(draft)
-    if emergency_stop(answers) is not None:
-        return redirect(patient_url(link_token, "emergency"))
+    answers = _answers_ready_for_review(session, patient, link_token)
+    if isinstance(answers, Response):
+        return answers
     outcome = forms.validate(answers)
     if outcome.intake is None:
         context = _review_context(request, settings, link_token, answers, outcome.errors)
