@@ -169,6 +169,7 @@ def _health_facts(intake: Intake) -> Facts:
         "health.lung_disease": health.lung_disease,
         "health.kidney_disease": health.kidney_disease,
         "health.anticoagulants": health.anticoagulants,
+        "health.pregnant": health.pregnant,
     }
 
 
@@ -218,7 +219,14 @@ def _schema_probe() -> dict[str, set[type]]:
         types[f"imaging.{finding}.matches"] = {bool}
     types["health.smoking"] = {str}
     types["health.bmi"] = {float}
-    for name in ("diabetes", "heart_disease", "lung_disease", "kidney_disease", "anticoagulants"):
+    for name in (
+        "diabetes",
+        "heart_disease",
+        "lung_disease",
+        "kidney_disease",
+        "anticoagulants",
+        "pregnant",
+    ):
         types[f"health.{name}"] = {bool}
     types["startback.total"] = {int}
     types["startback.psychosocial"] = {int}

@@ -65,6 +65,13 @@ class Radiation(StrictModel):
     sudden_onset: TriState = Field(
         default=None, description="The limb pain came on suddenly (hours to a day or two)."
     )
+    both_legs_since_days: Days | None = Field(
+        default=None,
+        description=(
+            "When leg symptoms are in both legs: how many days ago the second leg became involved "
+            "(a cauda equina warning depends on this, not on the length of the whole episode)."
+        ),
+    )
 
 
 class Neurology(StrictModel):
@@ -137,7 +144,18 @@ class History(StrictModel):
     recent_spinal_procedure: TriState = None
     tuberculosis: TriState = None
     prior_spine_surgery: TriState = None
+    spine_surgery_wound_problem: TriState = Field(
+        default=None,
+        description="Redness, swelling, discharge or opening of a wound from spinal surgery.",
+    )
     back_lump_or_shape_change: TriState = None
+    known_aaa: TriState = Field(
+        default=None, description="Told by a doctor of an abdominal aortic aneurysm (AAA)."
+    )
+    stiff_spine_disease: TriState = Field(
+        default=None,
+        description="Ankylosing spondylitis (axial spondyloarthritis) or DISH: a stiffened spine.",
+    )
 
 
 class Mimics(StrictModel):
@@ -245,6 +263,7 @@ class Health(StrictModel):
     lung_disease: TriState = None
     kidney_disease: TriState = None
     anticoagulants: TriState = None
+    pregnant: TriState = None
 
 
 Priority = Literal[
