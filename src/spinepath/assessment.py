@@ -71,13 +71,41 @@ class Finding(Explained):
     text: str
 
 
+class AnswerEffect(OutModel):
+    """What one answer to an unanswered question would change."""
+
+    answer: str = Field(description="The answer in words: yes, no, left, 13 or fewer, ...")
+    level: Level | None = Field(
+        default=None, description="The urgency this answer would give, when it differs."
+    )
+    status: CandidacyStatus | None = Field(
+        default=None, description="The surgical status this answer would give, when it differs."
+    )
+    rule_ids: list[str] = Field(default_factory=list)
+
+
 class Question(OutModel):
-    """A red-flag question not yet answered, and what a yes would mean."""
+    """An unanswered question whose answer could change the urgency or the surgical status.
+
+    Questions whose every possible answer leads to the same result are not listed: the result
+    already holds whatever the answer.
+    """
 
     fact: str
     question: str
-    if_yes: Level
+    could_raise_to: Level | None = Field(
+        description="The most urgent level an answer could give, when above the current one."
+    )
+    effects: list[AnswerEffect]
     rule_ids: list[str]
+
+    def consequences(self) -> str:
+        """What the answers would change, in words: ``if yes: urgent; if no: routine``."""
+        parts = []
+        for effect in self.effects:
+            changes = [c.value.replace("_", " ") for c in (effect.level, effect.status) if c]
+            parts.append(f"if {effect.answer}: {', '.join(changes)}")
+        return "; ".join(parts)
 
 
 class Triage(OutModel):
@@ -117,9 +145,13 @@ class PainPattern(Explained):
 
 
 class StartBackResult(Explained):
-    total: int
-    psychosocial: int
-    risk_group: Literal["low", "medium", "high"]
+    """The STarT Back result; when it was not completed, the risk is not known (never "low")."""
+
+    total: int | None
+    psychosocial: int | None
+    risk_group: Literal["low", "medium", "high"] | None = Field(
+        description="null when the tool was not completed: the risk is not known."
+    )
     matched_care: str
 
 
@@ -166,6 +198,10 @@ class SurgicalCandidacy(Explained):
     summary: str
     criteria: list[Criterion]
     referral_route: str | None
+    still_to_ask: list[Question] = Field(
+        default_factory=list,
+        description="Unanswered questions whose answers could change the status, and to what.",
+    )
 
 
 class TraceEntry(OutModel):

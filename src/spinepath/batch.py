@@ -1,9 +1,9 @@
-"""Population assessment: the knowledge base's conditions compiled to Polars expressions.
+"""Population assessment: the compiled knowledge base as Polars expressions.
 
-This is the vectorised twin of ``spinepath.engine``: the same conditions, the same order, the
-same three-valued logic, over a fact table instead of one fact record. It yields the decision
-columns (level, concerns, pattern, candidacy, imaging) without per-person explanations; a test
-checks it row for row against the per-person engine.
+This is the vectorised twin of ``spinepath.engine``: the same compiled conditions, the same order,
+the same exact three-valued logic (``spinepath.exact``), over a fact table instead of one fact
+record. It yields the decision columns (level, concerns, pattern, candidacy, imaging) without
+per-person explanations; a test checks it row for row against the per-person engine.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ import polars as pl
 
 from spinepath import kb
 from spinepath.assessment import Level
+from spinepath.compiled import CompiledKnowledge, compiled
+from spinepath.engine import answer_options
+from spinepath.exact import Exact, exact_polars
 from spinepath.facts import facts_frame, flatten
 from spinepath.intake import Intake
 from spinepath.kb import KnowledgeBase
@@ -35,75 +38,98 @@ def _first_match(rules: list[tuple[pl.Expr, str]]) -> Any:
     return chain.otherwise(pl.lit(None, dtype=pl.String))
 
 
+def _floor(knowledge: CompiledKnowledge, rule_rank: pl.Expr) -> pl.Expr:
+    """The engine's floor: an unanswered question one answer to which would raise the level."""
+    raise_to: dict[int, list[pl.Expr]] = {}
+    rules = knowledge.triage_rules
+    for question, ask_if in knowledge.questions:
+        name = question.fact
+        asked = pl.col(name).is_null()
+        if ask_if is not None:
+            asked = asked & exact_polars(ask_if).fill_null(True)
+        for _answer, value in answer_options(knowledge, name):
+            for index in knowledge.triage_reading.get(name, []):
+                rule = rules[index]
+                fires = exact_polars(rule.check, {name: value}).fill_null(False)
+                raise_to.setdefault(rule.entry.level.rank, []).append(asked & fires)
+    floor = knowledge.knowledge.levels.unanswered_floor
+    emergency = Level.EMERGENCY.rank
+    could_emergency = pl.any_horizontal(raise_to.get(emergency, [pl.lit(False)]))
+    could_raise = pl.any_horizontal(
+        [pl.any_horizontal(exprs) & (pl.lit(rank) > rule_rank) for rank, exprs in raise_to.items()]
+        or [pl.lit(False)]
+    )
+    return (
+        pl.when(could_emergency & (pl.lit(emergency) > rule_rank))
+        .then(pl.lit(floor.emergency.rank))
+        .when(could_raise)
+        .then(pl.lit(floor.red_flag.rank))
+        .otherwise(pl.lit(None, dtype=pl.Int64))
+    )
+
+
+def _exact(check: Exact) -> pl.Expr:
+    return exact_polars(check)
+
+
 def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) -> pl.DataFrame:
     """Add decision columns to a fact table (one row per person)."""
-    knowledge = knowledge or kb.default()
+    built = compiled(knowledge or kb.default())
     df = facts.lazy()
-    for derived in knowledge.derived:
-        df = df.with_columns(derived.when.to_polars().alias(derived.id))
-    for pattern in knowledge.patterns.types:
-        df = df.with_columns(pattern.when.to_polars().alias(f"pattern.{pattern.id}"))
+    for name, check in built.derived:
+        df = df.with_columns(_exact(check).alias(name))
+    for pattern_id, check in built.patterns:
+        df = df.with_columns(_exact(check).alias(f"pattern.{pattern_id}"))
 
     rule_columns = []
-    for rule in knowledge.red_flags:
-        name = f"rule.{rule.id}"
-        df = df.with_columns(_fired(rule.when.to_polars()).alias(name))
-        rule_columns.append((rule, name))
+    for rule in built.red_flags:
+        column = f"rule.{rule.entry.id}"
+        df = df.with_columns(_fired(_exact(rule.check)).alias(column))
+        rule_columns.append((rule.entry, column))
     concern_exprs = []
-    for code in knowledge.concerns:
+    for code in built.knowledge.concerns:
         ranks = [
-            pl.when(pl.col(name)).then(pl.lit(rule.level.rank)).otherwise(pl.lit(-1))
-            for rule, name in rule_columns
-            if rule.concern == code
+            pl.when(pl.col(column)).then(pl.lit(entry.level.rank)).otherwise(pl.lit(-1))
+            for entry, column in rule_columns
+            if entry.concern == code
         ]
         rank = pl.max_horizontal(ranks) if ranks else pl.lit(-1)
         concern_exprs += [rank.alias(f"concern.{code}.rank"), (rank >= 0).alias(f"concern.{code}")]
     df = df.with_columns(concern_exprs)
 
     candidates = [
-        pl.when(pl.col(name)).then(pl.lit(rule.level.rank)).otherwise(pl.lit(None))
-        for rule, name in rule_columns
+        pl.when(pl.col(column)).then(pl.lit(entry.level.rank)).otherwise(pl.lit(None))
+        for entry, column in rule_columns
     ]
     candidates += [
-        pl.when(_fired(rule.when.to_polars())).then(pl.lit(rule.level.rank)).otherwise(pl.lit(None))
-        for rule in knowledge.levels.rules
+        pl.when(_fired(_exact(rule.check))).then(pl.lit(rule.entry.level.rank))
+        for rule in built.level_rules
     ]
-    floor = knowledge.levels.unanswered_floor
-    unanswered: dict[str, list[pl.Expr]] = {"emergency": [], "red_flag": []}
-    for question in knowledge.questions:
-        asked = pl.col(question.fact).is_null()
-        if question.ask_if is not None:
-            asked = asked & question.ask_if.to_polars().fill_null(True)
-        unanswered[question.screen].append(asked)
-    any_emergency = pl.any_horizontal(unanswered["emergency"])
-    any_unanswered = pl.any_horizontal([*unanswered["emergency"], *unanswered["red_flag"]])
-    candidates.append(
-        pl.when(any_emergency)
-        .then(pl.lit(floor.emergency.rank))
-        .when(any_unanswered)
-        .then(pl.lit(floor.red_flag.rank))
-        .otherwise(pl.lit(None))
+    df = df.with_columns(
+        pl.max_horizontal(candidates).fill_null(Level.ROUTINE.rank).alias("rule.rank")
     )
     df = df.with_columns(
-        pl.max_horizontal(candidates).fill_null(Level.ROUTINE.rank).alias("triage.rank")
+        pl.max_horizontal(pl.col("rule.rank"), _floor(built, pl.col("rule.rank"))).alias(
+            "triage.rank"
+        )
     )
 
-    for criterion in knowledge.surgery.criteria:
-        df = df.with_columns(criterion.when.to_polars().alias(f"criterion.{criterion.code}"))
+    for criterion in built.criteria:
+        df = df.with_columns(_exact(criterion.check).alias(f"criterion.{criterion.entry.code}"))
     df = df.with_columns(
-        _first_match(
-            [(s.when.to_polars(), s.status.value) for s in knowledge.surgery.statuses]
-        ).alias("surgical.status")
+        _first_match([(_exact(s.check), s.entry.status.value) for s in built.statuses]).alias(
+            "surgical.status"
+        )
     )
     df = df.with_columns(
         (pl.col("surgical.status") == "refer_surgical_opinion").alias("surgical.referral_due")
     )
     df = df.with_columns(
         _first_match(
-            [(r.when.to_polars(), "true" if r.indicated else "false") for r in knowledge.imaging]
+            [(_exact(r.check), "true" if r.entry.indicated else "false") for r in built.imaging]
         ).alias("imaging.indicated_text")
     )
-    pattern_order = [p.id for p in knowledge.patterns.types]
+    pattern_order = [pattern_id for pattern_id, _check in built.patterns]
     primary: Any = pl.when(_fired(pl.col(f"pattern.{pattern_order[0]}"))).then(
         pl.lit(pattern_order[0])
     )
@@ -112,7 +138,7 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
     concern_list = pl.concat_list(
         [
             pl.when(pl.col(f"concern.{code}")).then(pl.lit(code)).otherwise(pl.lit(None))
-            for code in knowledge.concerns
+            for code in built.knowledge.concerns
         ]
     ).list.drop_nulls()
     return df.select(

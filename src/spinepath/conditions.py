@@ -36,7 +36,7 @@ class ConditionError(ValueError):
     """A condition in the knowledge base cannot be parsed."""
 
 
-_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
     ">=": operator.ge,
@@ -92,6 +92,8 @@ class Condition:
     # --- per person ----------------------------------------------------------------------
     def evaluate(self, facts: Facts) -> Tri:
         kind = self.kind
+        if kind == "const":
+            return bool(self.value)
         if kind == "atom":
             return self._atom(facts)
         if kind == "all":
@@ -144,35 +146,55 @@ class Condition:
             assert isinstance(self.value, tuple)
             result = value in self.value
         else:
-            result = _COMPARISONS[self.op](value, self.value)
+            result = COMPARISONS[self.op](value, self.value)
         return not result if self.negate else result
 
     # --- population ----------------------------------------------------------------------
-    def to_polars(self) -> pl.Expr:
+    def to_polars(
+        self,
+        tried: Mapping[str, FactValue] | None = None,
+        answered: Mapping[str, FactValue] | None = None,
+    ) -> pl.Expr:
+        """Kleene evaluation over a fact table.
+
+        ``tried`` fills unanswered values while ``is unanswered`` still sees them unanswered
+        (exact evaluation); ``answered`` fills them as if the person had answered.
+        """
+        tried = {**(tried or {}), **(answered or {})}
+        answered = answered or {}
         kind = self.kind
+        if kind == "const":
+            return pl.lit(bool(self.value), dtype=pl.Boolean)
         if kind == "atom":
             assert self.fact is not None
             column = pl.col(self.fact)
             if self.op == "unanswered":
+                if self.fact in answered:
+                    return pl.lit(self.negate, dtype=pl.Boolean)
                 expr = column.is_null()
-            elif self.op is None:
+                return ~expr if self.negate else expr
+            if self.fact in tried:
+                column = pl.when(column.is_null()).then(pl.lit(tried[self.fact])).otherwise(column)
+            if self.op is None:
                 expr = column.cast(pl.Boolean)
             elif self.op == "in":
                 assert isinstance(self.value, tuple)
                 # is_in maps null to null only when told to; keep unknown unknown.
                 expr = pl.when(column.is_null()).then(None).otherwise(column.is_in(self.value))
             else:
-                expr = cast(pl.Expr, _COMPARISONS[self.op](column, pl.lit(self.value)))
+                expr = cast(pl.Expr, COMPARISONS[self.op](column, pl.lit(self.value)))
             return ~expr if self.negate else expr
         if kind == "all":
-            return pl.all_horizontal([c.to_polars() for c in self.children])
+            return pl.all_horizontal([c.to_polars(tried, answered) for c in self.children])
         if kind == "any":
-            return pl.any_horizontal([c.to_polars() for c in self.children])
+            return pl.any_horizontal([c.to_polars(tried, answered) for c in self.children])
         if kind == "not":
-            return ~self.children[0].to_polars()
+            return ~self.children[0].to_polars(tried, answered)
         if kind == "none_true":
-            return ~pl.any_horizontal([c.to_polars().fill_null(False) for c in self.children])
-        parts = [c.to_polars() for c in self.children]
+            # Reads the answers as they stand: tried values do not apply.
+            parts = [c.to_polars(None, answered).fill_null(False) for c in self.children]
+            return ~pl.any_horizontal(parts)
+        parts = [c.to_polars(tried, answered) for c in self.children]
         yes = pl.sum_horizontal([p.fill_null(False).cast(pl.Int32) for p in parts])
         unknown = pl.sum_horizontal([p.is_null().cast(pl.Int32) for p in parts])
         return (
@@ -242,6 +264,29 @@ def _parse_atom(text: str, where: str) -> Condition:
     return Condition(
         kind="atom", fact=match["fact"], op=op, value=_parse_scalar(raw), negate=negate
     )
+
+
+def constant(value: bool) -> Condition:
+    """A condition that is always yes or always no (what an empty ``any``/``all`` reduces to)."""
+    return Condition(kind="const", value=value)
+
+
+def any_of(children: Sequence[Condition]) -> Condition:
+    return Condition(kind="any", children=tuple(children)) if children else constant(False)
+
+
+def negated(condition: Condition) -> Condition:
+    return Condition(kind="not", children=(condition,))
+
+
+def substitute(condition: Condition, replace: Callable[[Condition], Condition | None]) -> Condition:
+    """A copy with every atom ``replace`` returns a condition for swapped for that condition."""
+    if condition.kind == "atom":
+        return replace(condition) or condition
+    if not condition.children:
+        return condition
+    children = tuple(substitute(c, replace) for c in condition.children)
+    return Condition(kind=condition.kind, children=children, threshold=condition.threshold)
 
 
 def facts_read(condition: Condition, facts: Facts) -> dict[str, FactValue]:

@@ -8,10 +8,11 @@ same knowledge-base conditions can be evaluated for one person here and for a po
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from spinepath import __version__, kb
 from spinepath.assessment import (
+    AnswerEffect,
     Assessment,
     CandidacyStatus,
     CarePlan,
@@ -33,10 +34,15 @@ from spinepath.assessment import (
     Triage,
     most_urgent,
 )
-from spinepath.conditions import Condition
-from spinepath.facts import Facts, flatten
+from spinepath.compiled import Compiled, CompiledKnowledge
+from spinepath.compiled import compiled as compiled_knowledge
+from spinepath.conditions import Tri
+from spinepath.exact import BOOL, Domain, constants_by_fact
+from spinepath.facts import Facts, field_description, flatten
 from spinepath.intake import Intake
 from spinepath.kb import KnowledgeBase
+
+T = TypeVar("T")
 
 NOTICE = (
     "spinepath supports decisions about back and neck pain; it does not diagnose. It says what "
@@ -49,89 +55,12 @@ MATCHED_CARE = {
     "medium": "Medium risk: physiotherapy addressing physical symptoms and function.",
     "high": "High risk: psychologically informed physiotherapy (physical and psychosocial care).",
 }
+STARTBACK_NOT_DONE = (
+    "Not known: the 9-question STarT Back tool has not been completed, so the risk of long-term "
+    "problems is not known. Complete it (with your GP or physiotherapist, or in the follow-up "
+    "questionnaires) so the level of support can be matched to you."
+)
 STARTBACK_SOURCES = ["KEELE-SBST", "HILL-2011", "STARTBACK-MATCHED-CARE"]
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    """Per-knowledge-base lookups computed once: dependencies and what a yes would mean."""
-
-    derived_deps: dict[str, frozenset[str]]
-    if_yes: dict[str, Level]
-    if_yes_rules: dict[str, tuple[str, ...]]
-    expanded: dict[int, tuple[str, ...]]
-
-    def names(self, condition: Condition) -> tuple[str, ...]:
-        """The facts a condition reads, derived ones expanded, sorted (memoised)."""
-        key = id(condition)
-        found = self.expanded.get(key)
-        if found is None:
-            names: set[str] = set()
-            for name in condition.facts():
-                names.add(name)
-                names |= self.derived_deps.get(name, frozenset())
-            found = tuple(sorted(names))
-            self.expanded[key] = found
-        return found
-
-
-_COMPILED: dict[str, _Compiled] = {}
-
-
-def _compiled(knowledge: KnowledgeBase) -> _Compiled:
-    found = _COMPILED.get(knowledge.content_hash)
-    if found is None:
-        found = _compile(knowledge)
-        _COMPILED[knowledge.content_hash] = found
-    return found
-
-
-def _compile(knowledge: KnowledgeBase) -> _Compiled:
-    derived_deps: dict[str, frozenset[str]] = {}
-    for derived in knowledge.derived:
-        deps: set[str] = set()
-        for name in derived.when.facts():
-            deps |= derived_deps.get(name, frozenset({name}))
-        derived_deps[derived.id] = frozenset(deps)
-    for pattern in knowledge.patterns.types:
-        deps = set()
-        for name in pattern.when.facts():
-            deps |= derived_deps.get(name, frozenset({name}))
-        derived_deps[f"pattern.{pattern.id}"] = frozenset(deps)
-
-    if_yes: dict[str, Level] = {}
-    if_yes_rules: dict[str, list[str]] = {}
-    level_rules = [(r.id, r.level, r.when) for r in knowledge.red_flags]
-    level_rules += [(r.id, r.level, r.when) for r in knowledge.levels.rules]
-    for rule_id, level, condition in level_rules:
-        base: set[str] = set()
-        for name in condition.facts():
-            base |= derived_deps.get(name, frozenset({name}))
-        for name in base:
-            current = if_yes.get(name)
-            if current is None or level.rank > current.rank:
-                if_yes[name] = level
-            if_yes_rules.setdefault(name, []).append(rule_id)
-    return _Compiled(
-        derived_deps=derived_deps,
-        if_yes=if_yes,
-        if_yes_rules={k: tuple(v) for k, v in if_yes_rules.items()},
-        expanded={},
-    )
-
-
-def _read(condition: Condition, facts: Facts, compiled: _Compiled) -> dict[str, FactValue]:
-    """The facts behind a condition, derived ones expanded to the answers they came from."""
-    return {name: facts.get(name) for name in compiled.names(condition)}
-
-
-def _explain(
-    rule_ids: Iterable[str], conditions: Iterable[Condition], facts: Facts, compiled: _Compiled
-) -> tuple[list[str], dict[str, FactValue]]:
-    read: dict[str, FactValue] = {}
-    for condition in conditions:
-        read.update(_read(condition, facts, compiled))
-    return list(rule_ids), dict(sorted(read.items()))
 
 
 def _sources(refs: Iterable[Sequence[str]]) -> list[str]:
@@ -143,74 +72,100 @@ def _sources(refs: Iterable[Sequence[str]]) -> list[str]:
     return out
 
 
+def _read(rule: Compiled[Any], facts: Facts) -> dict[str, FactValue]:
+    """The answers behind a rule (derived facts were inlined, so these are answers)."""
+    return {name: facts.get(name) for name in rule.reads}
+
+
+def _explain(rules: Sequence[Compiled[Any]], facts: Facts) -> dict[str, FactValue]:
+    read: dict[str, FactValue] = {}
+    for rule in rules:
+        read.update(_read(rule, facts))
+    return dict(sorted(read.items()))
+
+
+def _triage_level(compiled: CompiledKnowledge, values: Sequence[Tri]) -> Level:
+    fired = [
+        rule.entry.level for rule, value in zip(compiled.triage_rules, values, strict=True) if value
+    ]
+    return most_urgent(fired) if fired else Level.ROUTINE
+
+
+def _status_index(values: Sequence[Tri]) -> int:
+    return next(i for i, value in enumerate(values) if value is True)
+
+
 def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment:
     """Assess one person. Raises nothing for valid input; the intake model rejects bad input."""
     knowledge = knowledge or kb.default()
-    compiled = _compiled(knowledge)
+    compiled = compiled_knowledge(knowledge)
     facts = flatten(intake)
     trace: list[TraceEntry] = []
 
-    for derived in knowledge.derived:
-        facts[derived.id] = derived.when.evaluate(facts)
-    # In order: non_specific reads the patterns before it.
+    for name, check in compiled.derived:
+        facts[name] = check(facts)
     pattern_results: dict[str, bool | None] = {}
-    for p in knowledge.patterns.types:
-        pattern_results[p.id] = facts[f"pattern.{p.id}"] = p.when.evaluate(facts)
+    for pattern_id, check in compiled.patterns:
+        pattern_results[pattern_id] = facts[f"pattern.{pattern_id}"] = check(facts)
 
     # --- red flags, concerns and triage -------------------------------------------------------
-    fired = [r for r in knowledge.red_flags if r.when.evaluate(facts) is True]
+    rule_values = [rule.check(facts) for rule in compiled.triage_rules]
+    n_flags = len(compiled.red_flags)
+    fired = [r for r, v in zip(compiled.red_flags, rule_values[:n_flags], strict=True) if v]
     for code in knowledge.concerns:
-        ranks = [r.level.rank for r in fired if r.concern == code]
+        ranks = [r.entry.level.rank for r in fired if r.entry.concern == code]
         facts[f"concern.{code}.rank"] = max(ranks, default=-1)
         facts[f"concern.{code}"] = bool(ranks)
-    fired_levels = [r for r in knowledge.levels.rules if r.when.evaluate(facts) is True]
-    acting: list[kb.RedFlagRule | kb.LevelRule] = [*fired, *fired_levels]
+    fired_levels = [
+        r for r, v in zip(compiled.level_rules, rule_values[n_flags:], strict=True) if v
+    ]
+    rule_level = _triage_level(compiled, rule_values)
 
-    still_to_ask = _still_to_ask(knowledge, facts, compiled)
+    for criterion in compiled.criteria:
+        facts[f"criterion.{criterion.entry.code}"] = criterion.check(facts)
+    status_values = [status.check(facts) for status in compiled.statuses]
+
+    still_to_ask = _still_to_ask(compiled, facts, rule_values, rule_level, status_values)
     floor = knowledge.levels.unanswered_floor
     floor_level: Level | None = None
-    if any(
-        q.if_yes is not None and _screen(knowledge, q.fact) == "emergency" for q in still_to_ask
-    ):
+    raises = [q.could_raise_to for q in still_to_ask if q.could_raise_to is not None]
+    if Level.EMERGENCY in raises:
         floor_level = floor.emergency
-    elif still_to_ask:
+    elif raises:
         floor_level = floor.red_flag
-
-    candidates = [r.level for r in fired] + [r.level for r in fired_levels]
-    if floor_level is not None:
-        candidates.append(floor_level)
-    level = most_urgent(candidates) if candidates else Level.ROUTINE
+    level = most_urgent([rule_level, floor_level]) if floor_level else rule_level
     facts["triage.rank"] = level.rank
 
+    acting: list[Compiled[Any]] = [*fired, *fired_levels]
     reasons = [
         Finding(
-            text=r.finding,
-            rule_ids=[r.id],
-            facts=_read(r.when, facts, compiled),
-            sources=list(r.sources),
+            text=r.entry.finding,
+            rule_ids=[r.entry.id],
+            facts=_read(r, facts),
+            sources=list(r.entry.sources),
         )
-        for r in sorted(acting, key=lambda r: (-r.level.rank, r.id))
-        if r.level.rank >= Level.ROUTINE.rank or level is Level.SELF_CARE
+        for r in sorted(acting, key=lambda r: (-r.entry.level.rank, r.entry.id))
+        if r.entry.level.rank >= Level.ROUTINE.rank or level is Level.SELF_CARE
     ]
-    if floor_level is not None:
+    if floor_level is not None and floor_level.rank > rule_level.rank:
         reasons.append(
             Finding(
                 text=(
-                    f"{len(still_to_ask)} warning-sign question(s) are not answered yet, so "
-                    "self-care cannot be advised until a clinician has asked them."
+                    f"{len(raises)} warning-sign question(s) are not answered yet and a yes could "
+                    "make this more urgent, so self-care cannot be advised until they are asked."
                 ),
                 rule_ids=[UNANSWERED_RULE_ID],
-                facts={q.fact: None for q in still_to_ask},
+                facts={q.fact: None for q in still_to_ask if q.could_raise_to is not None},
                 sources=list(floor.sources),
             )
         )
     texts = knowledge.levels.texts[level]
     instructions = list(texts.instructions)
-    if any(q.if_yes is Level.EMERGENCY for q in still_to_ask):
+    if Level.EMERGENCY in raises and level is not Level.EMERGENCY:
         instructions.append(
-            "Answer the questions still to ask below now: a yes to some of them means calling 999."
+            "Answer the questions still to ask below now: some answers mean calling 999."
         )
-    concerns = _concerns(knowledge, fired, facts, compiled)
+    concerns = _concerns(knowledge, fired, facts)
     for concern in concerns[:1]:
         instructions.append(f"Where to go: {concern.referral_route}.")
     triage = Triage(
@@ -235,24 +190,28 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
             )
         )
 
-    pattern = _pattern(knowledge, intake, facts, pattern_results, compiled)
+    pattern = _pattern(compiled, intake, facts, pattern_results)
     trace.append(TraceEntry(output="pattern", rule_ids=pattern.rule_ids, facts=pattern.facts))
     startback = _startback(facts)
-    if startback is not None:
-        trace.append(TraceEntry(output="startback", rule_ids=[], facts=startback.facts))
+    trace.append(TraceEntry(output="startback", rule_ids=[], facts=startback.facts))
 
-    surgical = _surgical(knowledge, facts, compiled)
+    surgical = _surgical(
+        compiled,
+        facts,
+        status_values,
+        _status_questions(compiled, facts, rule_values, rule_level, status_values, still_to_ask),
+    )
     facts["surgical.status"] = surgical.status.value
     facts["surgical.referral_due"] = surgical.status is CandidacyStatus.REFER_SURGICAL_OPINION
     trace.append(
         TraceEntry(output="surgical.status", rule_ids=surgical.rule_ids, facts=surgical.facts)
     )
 
-    imaging = _imaging(knowledge, facts, compiled)
+    imaging = _imaging(compiled, facts)
     facts["imaging.indicated"] = imaging.indicated
     trace.append(TraceEntry(output="imaging", rule_ids=imaging.rule_ids, facts=imaging.facts))
 
-    care_plan = _care_plan(knowledge, facts, compiled)
+    care_plan = _care_plan(compiled, facts)
     for section in ("now", "self_management", "prevention", "not_recommended"):
         for item in getattr(care_plan, section):
             trace.append(
@@ -285,62 +244,182 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     )
 
 
-def _screen(knowledge: KnowledgeBase, fact: str) -> str:
-    for question in knowledge.questions:
-        if question.fact == fact:
-            return question.screen
-    return "red_flag"
+def _still_to_ask(
+    compiled: CompiledKnowledge,
+    facts: Facts,
+    rule_values: list[Tri],
+    rule_level: Level,
+    status_values: list[Tri],
+) -> list[Question]:
+    """Unanswered red-flag questions whose answers could change the urgency or surgical status.
 
-
-def _still_to_ask(knowledge: KnowledgeBase, facts: Facts, compiled: _Compiled) -> list[Question]:
+    Each answer is tried with every other unanswered question left unanswered, so "if yes:
+    urgent" means a yes alone makes it urgent, whatever the other answers turn out to be.
+    """
     out: list[Question] = []
-    for q in knowledge.questions:
-        if facts.get(q.fact) is not None:
+    for question, ask_if in compiled.questions:
+        name = question.fact
+        if facts.get(name) is not None or (ask_if is not None and ask_if(facts) is False):
             continue
-        if q.ask_if is not None and q.ask_if.evaluate(facts) is False:
-            continue
-        out.append(
-            Question(
-                fact=q.fact,
-                question=q.question,
-                if_yes=compiled.if_yes.get(q.fact, Level.ROUTINE),
-                rule_ids=list(compiled.if_yes_rules.get(q.fact, ())),
-            )
+        question_out = _what_if(
+            compiled, facts, name, question.question, rule_values, rule_level, status_values
         )
+        if question_out is not None:
+            out.append(question_out)
     return out
 
 
-def _concerns(
-    knowledge: KnowledgeBase,
-    fired: Sequence[kb.RedFlagRule],
+def _status_questions(
+    compiled: CompiledKnowledge,
     facts: Facts,
-    compiled: _Compiled,
+    rule_values: list[Tri],
+    rule_level: Level,
+    status_values: list[Tri],
+    asked: Sequence[Question],
+) -> list[Question]:
+    """Answers outside the red-flag questions that could change the surgical status."""
+    status_now = _status_index(status_values)
+    seen = {q.fact for q in compiled.knowledge.questions}
+    out = [q for q in asked if any(e.status is not None for e in q.effects)]
+    for index in range(status_now):
+        if status_values[index] is not None:
+            continue
+        for name in compiled.statuses[index].reads:
+            if name in seen or facts.get(name) is not None or name not in compiled.domains:
+                continue
+            seen.add(name)
+            question = _what_if(
+                compiled, facts, name, question_text(name), rule_values, rule_level, status_values
+            )
+            if question is not None:
+                out.append(question)
+    return out
+
+
+def _what_if(
+    compiled: CompiledKnowledge,
+    facts: Facts,
+    name: str,
+    text: str,
+    rule_values: list[Tri],
+    rule_level: Level,
+    status_values: list[Tri],
+) -> Question | None:
+    triage_rules = compiled.triage_rules
+    status_now = _status_index(status_values)
+    reading = compiled.triage_reading.get(name, [])
+    status_reading = compiled.status_reading.get(name, [])
+    if not reading and not status_reading:
+        return None
+    effects: list[AnswerEffect] = []
+    rule_ids: list[str] = []
+    highest: Level | None = None
+    trial = dict(facts)
+    for answer, value in answer_options(compiled, name):
+        trial[name] = value
+        values = list(rule_values)
+        for index in reading:
+            values[index] = triage_rules[index].check(trial)
+        level = _triage_level(compiled, values)
+        statuses = list(status_values)
+        for index in status_reading:
+            statuses[index] = compiled.statuses[index].check(trial)
+        status = _status_index(statuses)
+        if level is rule_level and status == status_now:
+            continue
+        changed_rules = [
+            triage_rules[i].entry.id
+            for i in reading
+            if bool(values[i]) != bool(rule_values[i]) and values[i] is not None
+        ]
+        effects.append(
+            AnswerEffect(
+                answer=answer,
+                level=level if level is not rule_level else None,
+                status=compiled.statuses[status].entry.status if status != status_now else None,
+                rule_ids=changed_rules,
+            )
+        )
+        rule_ids += [rid for rid in changed_rules if rid not in rule_ids]
+        if level.rank > rule_level.rank and (highest is None or level.rank > highest.rank):
+            highest = level
+    if not effects:
+        return None
+    return Question(
+        fact=name, question=text, could_raise_to=highest, effects=effects, rule_ids=rule_ids
+    )
+
+
+def question_text(name: str) -> str:
+    """Patient wording for an answer that is not one of the red-flag questions."""
+    described = field_description(name)
+    return described or name.replace("_", " ").replace(".", ": ")
+
+
+def answer_options(compiled: CompiledKnowledge, name: str) -> list[tuple[str, FactValue]]:
+    """One value for each answer that can matter, with how to say it."""
+    domain = compiled.domains.get(name, BOOL)
+    if domain.kind == "bool":
+        return [("yes", True), ("no", False)]
+    if domain.kind in {"enum", "text"}:
+        return [(str(v), v) for v in domain.values]
+    constants: set[FactValue] = set()
+    for rule in [*compiled.triage_rules, *compiled.statuses]:
+        if name in rule.reads:
+            constants |= constants_by_fact(rule.check.condition).get(name, set())
+    cuts = sorted(c for c in constants if isinstance(c, int | float) and not isinstance(c, bool))
+    out: list[tuple[str, FactValue]] = []
+    low = domain.low
+    # Intervals between the cut points; every comparison is constant inside one.
+    for cut in cuts:
+        for lo, hi in ((low, cut - 1), (cut, cut)):
+            if lo <= hi and lo >= domain.low:
+                out.append((_interval(lo, hi, domain), int(lo) if domain.kind == "int" else lo))
+        low = cut + 1
+    if low <= domain.high:
+        out.append((_interval(low, domain.high, domain), int(low) if domain.kind == "int" else low))
+    return out
+
+
+def _interval(low: float, high: float, domain: Domain) -> str:
+    if low == high:
+        return f"{low:g}"
+    if high >= domain.high:
+        return f"{low:g} or more"
+    if low <= domain.low:
+        return f"{high:g} or fewer"
+    return f"{low:g} to {high:g}"
+
+
+def _concerns(
+    knowledge: KnowledgeBase, fired: Sequence[Compiled[kb.RedFlagRule]], facts: Facts
 ) -> list[Concern]:
     out: list[Concern] = []
     for code, definition in knowledge.concerns.items():
-        rules = [r for r in fired if r.concern == code]
+        rules = [r for r in fired if r.entry.concern == code]
         if not rules:
             continue
-        rule_ids, read = _explain((r.id for r in rules), (r.when for r in rules), facts, compiled)
         out.append(
             Concern(
                 code=code,
                 label=definition.label,
-                level=most_urgent([r.level for r in rules]),
+                level=most_urgent([r.entry.level for r in rules]),
                 summary=definition.summary,
                 findings=[
                     Finding(
-                        text=r.finding,
-                        rule_ids=[r.id],
-                        facts=_read(r.when, facts, compiled),
-                        sources=list(r.sources),
+                        text=r.entry.finding,
+                        rule_ids=[r.entry.id],
+                        facts=_read(r, facts),
+                        sources=list(r.entry.sources),
                     )
                     for r in rules
                 ],
-                referral_route=knowledge.referrals[_route(definition.referral, rules)].label,
-                rule_ids=rule_ids,
-                facts=read,
-                sources=_sources([definition.sources, *(r.sources for r in rules)]),
+                referral_route=knowledge.referrals[
+                    _route(definition.referral, [r.entry for r in rules])
+                ].label,
+                rule_ids=[r.entry.id for r in rules],
+                facts=_explain(rules, facts),
+                sources=_sources([definition.sources, *(r.entry.sources for r in rules)]),
             )
         )
     out.sort(key=lambda c: -c.level.rank)
@@ -356,12 +435,12 @@ def _route(default: str, rules: Sequence[kb.RedFlagRule]) -> str:
 
 
 def _pattern(
-    knowledge: KnowledgeBase,
+    compiled: CompiledKnowledge,
     intake: Intake,
     facts: Facts,
     results: Mapping[str, bool | None],
-    compiled: _Compiled,
 ) -> PainPattern:
+    knowledge = compiled.knowledge
     duration = knowledge.patterns.duration
     weeks = int(facts["pain.duration_weeks"])  # type: ignore[arg-type]
     if weeks < duration.acute_below_weeks:
@@ -373,18 +452,14 @@ def _pattern(
     types: list[PatternType] = [p.id for p in knowledge.patterns.types if results[p.id] is True]
     primary: PatternType = types[0] if types else "non_specific"
     chosen = next(p for p in knowledge.patterns.types if p.id == primary)
+    check = dict(compiled.patterns)[primary]
     description = chosen.description
     if not types:
         description = (
             "Not enough answers to tell the pattern apart; treated as non-specific until the "
             "limb-symptom questions are answered."
         )
-    rule_ids, read = _explain(
-        [f"PT-{p.id}" for p in knowledge.patterns.types if p.id in types] or ["PT-non_specific"],
-        [chosen.when],
-        facts,
-        compiled,
-    )
+    read = {name: facts.get(name) for name in check.facts}
     read["pain.duration_weeks"] = weeks
     return PainPattern(
         regions=[r.region for r in intake.regions],
@@ -394,19 +469,27 @@ def _pattern(
         types=types,
         primary=primary,
         description=description,
-        rule_ids=rule_ids,
-        facts=read,
+        rule_ids=[f"PT-{p.id}" for p in knowledge.patterns.types if p.id in types]
+        or ["PT-non_specific"],
+        facts=dict(sorted(read.items())),
         sources=_sources([duration.sources, chosen.sources]),
     )
 
 
-def _startback(facts: Facts) -> StartBackResult | None:
+def _startback(facts: Facts) -> StartBackResult:
     risk = facts.get("startback.risk")
+    total = facts.get("startback.total")
+    psychosocial = facts.get("startback.psychosocial")
     if risk not in MATCHED_CARE:
-        return None
+        return StartBackResult(
+            total=None,
+            psychosocial=None,
+            risk_group=None,
+            matched_care=STARTBACK_NOT_DONE,
+            facts={"startback.total": None},
+            sources=list(STARTBACK_SOURCES),
+        )
     assert isinstance(risk, str)
-    total = facts["startback.total"]
-    psychosocial = facts["startback.psychosocial"]
     assert isinstance(total, int)
     assert isinstance(psychosocial, int)
     return StartBackResult(
@@ -419,96 +502,110 @@ def _startback(facts: Facts) -> StartBackResult | None:
     )
 
 
-def _surgical(knowledge: KnowledgeBase, facts: Facts, compiled: _Compiled) -> SurgicalCandidacy:
-    criteria: list[Criterion] = []
-    for definition in knowledge.surgery.criteria:
-        met = definition.when.evaluate(facts)
-        facts[f"criterion.{definition.code}"] = met
-        criteria.append(
-            Criterion(
-                code=definition.code,
-                label=definition.label,
-                met=met,
-                detail=definition.detail,
-                rule_ids=[f"SC-{definition.code}"],
-                facts=_read(definition.when, facts, compiled),
-                sources=list(definition.sources),
-            )
+def _surgical(
+    compiled: CompiledKnowledge,
+    facts: Facts,
+    status_values: list[Tri],
+    questions: Sequence[Question],
+) -> SurgicalCandidacy:
+    knowledge = compiled.knowledge
+    criteria = [
+        Criterion(
+            code=c.entry.code,
+            label=c.entry.label,
+            met=facts[f"criterion.{c.entry.code}"],
+            detail=c.entry.detail,
+            rule_ids=[f"SC-{c.entry.code}"],
+            facts=_read(c, facts),
+            sources=list(c.entry.sources),
         )
-    rule = next(s for s in knowledge.surgery.statuses if s.when.evaluate(facts) is True)
-    rule_ids, read = _explain([rule.id], [rule.when], facts, compiled)
+        for c in compiled.criteria
+    ]
+    rule = compiled.statuses[_status_index(status_values)]
     return SurgicalCandidacy(
-        status=rule.status,
-        summary=rule.summary,
+        status=rule.entry.status,
+        summary=rule.entry.summary,
         criteria=criteria,
-        referral_route=knowledge.referrals[rule.referral].label if rule.referral else None,
-        rule_ids=rule_ids,
-        facts=read,
-        sources=list(rule.sources),
+        referral_route=(
+            knowledge.referrals[rule.entry.referral].label if rule.entry.referral else None
+        ),
+        still_to_ask=[
+            q.model_copy(update={"effects": [e for e in q.effects if e.status is not None]})
+            for q in questions
+            if any(e.status is not None for e in q.effects)
+        ],
+        rule_ids=[rule.entry.id],
+        facts=_read(rule, facts),
+        sources=list(rule.entry.sources),
     )
 
 
-def _imaging(knowledge: KnowledgeBase, facts: Facts, compiled: _Compiled) -> ImagingAdvice:
-    rule = next(r for r in knowledge.imaging if r.when.evaluate(facts) is True)
-    rule_ids, read = _explain([rule.id], [rule.when], facts, compiled)
+def _first(rules: Sequence[Compiled[T]], facts: Facts) -> Compiled[T]:
+    return next(r for r in rules if r.check(facts) is True)
+
+
+def _imaging(compiled: CompiledKnowledge, facts: Facts) -> ImagingAdvice:
+    rule = _first(compiled.imaging, facts)
+    entry = rule.entry
     return ImagingAdvice(
-        indicated=rule.indicated,
-        timing=rule.timing,
-        modality=rule.modality,
-        reason=rule.reason,
-        rule_ids=rule_ids,
-        facts=read,
-        sources=list(rule.sources),
+        indicated=entry.indicated,
+        timing=entry.timing,
+        modality=entry.modality,
+        reason=entry.reason,
+        rule_ids=[entry.id],
+        facts=_read(rule, facts),
+        sources=list(entry.sources),
     )
 
 
-def _items(items: Sequence[kb.CareItem], facts: Facts, compiled: _Compiled) -> list[PlanItem]:
+def _items(items: Sequence[Compiled[kb.CareItem]], facts: Facts) -> list[PlanItem]:
     return [
         PlanItem(
-            id=item.id,
-            text=item.text,
-            rule_ids=[item.id],
-            facts=_read(item.when, facts, compiled),
-            sources=list(item.sources),
+            id=item.entry.id,
+            text=item.entry.text,
+            rule_ids=[item.entry.id],
+            facts=_read(item, facts),
+            sources=list(item.entry.sources),
         )
         for item in items
-        if item.when.evaluate(facts) is True
+        if item.check(facts) is True
     ]
 
 
-def _care_plan(knowledge: KnowledgeBase, facts: Facts, compiled: _Compiled) -> CarePlan:
-    care = knowledge.care
-    step = next(s for s in care.next_step if s.when.evaluate(facts) is True)
+def _care_plan(compiled: CompiledKnowledge, facts: Facts) -> CarePlan:
+    step = _first(compiled.next_step, facts)
     return CarePlan(
-        now=_items(care.now, facts, compiled),
+        now=_items(compiled.care["now"], facts),
         next_step=NextStep(
-            review_after_weeks=step.review_after_weeks,
-            text=step.text,
-            rule_ids=[step.id],
-            facts=_read(step.when, facts, compiled),
-            sources=list(step.sources),
+            review_after_weeks=step.entry.review_after_weeks,
+            text=step.entry.text,
+            rule_ids=[step.entry.id],
+            facts=_read(step, facts),
+            sources=list(step.entry.sources),
         ),
-        self_management=_items(care.self_management, facts, compiled),
-        prevention=_items(care.prevention, facts, compiled),
+        self_management=_items(compiled.care["self_management"], facts),
+        prevention=_items(compiled.care["prevention"], facts),
         not_recommended=[
             NotRecommended(
-                id=item.id,
-                item=item.item,
-                reason=item.reason,
-                rule_ids=[item.id],
-                facts=_read(item.when, facts, compiled),
-                sources=list(item.sources),
+                id=item.entry.id,
+                item=item.entry.item,
+                reason=item.entry.reason,
+                rule_ids=[item.entry.id],
+                facts=_read(item, facts),
+                sources=list(item.entry.sources),
             )
-            for item in care.not_recommended
-            if item.when.evaluate(facts) is True
+            for item in compiled.not_recommended
+            if item.check(facts) is True
         ],
     )
 
 
 def facts_for(data: dict[str, object], knowledge: KnowledgeBase | None = None) -> Facts:
     """Facts (with derived ones) for answers gathered so far, to decide which questions to ask."""
-    knowledge = knowledge or kb.default()
+    compiled = compiled_knowledge(knowledge or kb.default())
     facts = flatten(Intake.model_validate(data))
-    for derived in knowledge.derived:
-        facts[derived.id] = derived.when.evaluate(facts)
+    for name, check in compiled.derived:
+        facts[name] = check(facts)
+    for pattern_id, check in compiled.patterns:
+        facts[f"pattern.{pattern_id}"] = check(facts)
     return facts

@@ -7,21 +7,25 @@ The same record is one row of a population table, so rules never see nested inpu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, get_args, get_origin
+from functools import cache
+from typing import Annotated, Literal, get_args, get_origin
 
 import polars as pl
 from pydantic import BaseModel
 
 from spinepath.conditions import FactValue
+from spinepath.exact import BOOL, Domain
 from spinepath.instruments import startback
 from spinepath.intake import (
     CaudaEquina,
+    Health,
     History,
     ImagingFinding,
     Inflammatory,
     Intake,
     Mimics,
     Neurology,
+    Outcomes,
     Radiation,
     RegionPain,
     Systemic,
@@ -47,6 +51,14 @@ _REGION_FIELDS = (
     "not_eased_by_rest",
     "worse_at_night",
     "worse_on_straining",
+)
+_HEALTH_FLAGS = (
+    "diabetes",
+    "heart_disease",
+    "lung_disease",
+    "kidney_disease",
+    "anticoagulants",
+    "pregnant",
 )
 _PAIN_FLAGS = ("worse_with_movement", "not_eased_by_rest", "worse_at_night", "worse_on_straining")
 # Active conservative care NICE NG59 1.2 recommends; adequacy of a trial is judged on these.
@@ -161,16 +173,10 @@ def _health_facts(intake: Intake) -> Facts:
     bmi = health.bmi
     if bmi is None and health.height_cm is not None and health.weight_kg is not None:
         bmi = round(health.weight_kg / (health.height_cm / 100) ** 2, 1)
-    return {
-        "health.smoking": health.smoking,
-        "health.bmi": bmi,
-        "health.diabetes": health.diabetes,
-        "health.heart_disease": health.heart_disease,
-        "health.lung_disease": health.lung_disease,
-        "health.kidney_disease": health.kidney_disease,
-        "health.anticoagulants": health.anticoagulants,
-        "health.pregnant": health.pregnant,
-    }
+    facts: Facts = {"health.smoking": health.smoking, "health.bmi": bmi}
+    for name in _HEALTH_FLAGS:
+        facts[f"health.{name}"] = getattr(health, name)
+    return facts
 
 
 def _polars_type(value_types: set[type]) -> pl.DataType:
@@ -219,14 +225,7 @@ def _schema_probe() -> dict[str, set[type]]:
         types[f"imaging.{finding}.matches"] = {bool}
     types["health.smoking"] = {str}
     types["health.bmi"] = {float}
-    for name in (
-        "diabetes",
-        "heart_disease",
-        "lung_disease",
-        "kidney_disease",
-        "anticoagulants",
-        "pregnant",
-    ):
+    for name in _HEALTH_FLAGS:
         types[f"health.{name}"] = {bool}
     types["startback.total"] = {int}
     types["startback.psychosocial"] = {int}
@@ -255,6 +254,15 @@ def _annotation_types(annotation: object) -> set[type]:
     return out or {str}
 
 
+def field_description(name: str) -> str | None:
+    """The intake field's own description of an answer, for asking it in words."""
+    prefix, _, field = name.partition(".")
+    for section, model in _SECTIONS:
+        if section == prefix and field in model.model_fields:
+            return model.model_fields[field].description
+    return None
+
+
 def known_facts() -> frozenset[str]:
     return frozenset(_schema_probe())
 
@@ -262,3 +270,58 @@ def known_facts() -> frozenset[str]:
 def facts_frame(records: Iterable[Facts]) -> pl.DataFrame:
     """A population fact table with the declared column types."""
     return pl.DataFrame(list(records), schema=fact_schema(), orient="row")
+
+
+def _field_domain(annotation: object, metadata: Iterable[object]) -> Domain:
+    if get_origin(annotation) is Annotated:
+        inner, *extra = get_args(annotation)
+        return _field_domain(inner, [*metadata, *extra])
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Literal:
+        return Domain("enum", tuple(args))
+    if args and annotation is not bool:
+        literal = [a for a in args if get_origin(a) is Literal or get_origin(a) is Annotated]
+        if len(args) == 1 or literal:
+            return _field_domain(literal[0] if literal else args[0], metadata)
+    if annotation is bool or args == [bool]:
+        return BOOL
+    low, high = -1e9, 1e9
+    # Bounds sit on annotated-types objects, directly or inside a FieldInfo of an Annotated alias.
+    for item in [*metadata, *(m for i in metadata for m in getattr(i, "metadata", ()))]:
+        if getattr(item, "ge", None) is not None:
+            low = float(item.ge)
+        if getattr(item, "le", None) is not None:
+            high = float(item.le)
+    if annotation is int or args == [int]:
+        return Domain("int", low=low, high=high)
+    if annotation is float or args == [float]:
+        return Domain("float", low=low, high=high)
+    return Domain("text")
+
+
+@cache
+def fact_domains() -> dict[str, Domain]:
+    """The answers each fact can take, for trying unanswered ones (``spinepath.exact``)."""
+    domains: dict[str, Domain] = {}
+    for prefix, model in _SECTIONS:
+        for name, field in model.model_fields.items():
+            domains[f"{prefix}.{name}"] = _field_domain(field.annotation, field.metadata)
+    for region in _REGIONS:
+        for name in _REGION_FIELDS:
+            field = RegionPain.model_fields[name]
+            domains[f"pain.{region}.{name}"] = _field_domain(field.annotation, field.metadata)
+    health = Health.model_fields
+    for name in ("smoking", *_HEALTH_FLAGS):
+        domains[f"health.{name}"] = _field_domain(health[name].annotation, health[name].metadata)
+    domains["health.bmi"] = Domain("float", low=10, high=100)
+    domains["pain.sudden_onset"] = BOOL
+    for flag in _PAIN_FLAGS:
+        domains[f"pain.{flag}"] = BOOL
+    domains["startback.total"] = Domain("int", low=0, high=9)
+    domains["startback.psychosocial"] = Domain("int", low=0, high=5)
+    domains["startback.risk"] = Domain("enum", ("low", "medium", "high"))
+    for name, field in Outcomes.model_fields.items():
+        domains[f"outcomes.{name}"] = _field_domain(field.annotation, field.metadata)
+    domains["imaging.concordant"] = BOOL
+    domains["conservative.improved"] = BOOL
+    return domains

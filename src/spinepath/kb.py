@@ -81,6 +81,17 @@ class QuestionDef(Entry):
     ask_if: Cond | None = None
 
 
+class Evidence(Entry):
+    """Why a red flag raises the level: its diagnostic value, or the guideline that says so."""
+
+    strength: Literal["strong", "combination"] = Field(
+        description="strong: acts alone; combination: weak flags that act only together."
+    )
+    kind: Literal["post_test_probability", "likelihood_ratio", "guideline"]
+    source: str
+    summary: str = Field(min_length=20)
+
+
 class RedFlagRule(Entry):
     id: str
     version: int = Field(ge=1)
@@ -88,6 +99,7 @@ class RedFlagRule(Entry):
     level: Level
     finding: str
     when: Cond
+    evidence: Evidence
     sources: SourceRefs
     referral: str | None = Field(
         default=None, description="Where to go when this rule fires; defaults to the concern's."
@@ -408,7 +420,15 @@ _EMERGENCY_ROUTES = frozenset(
 # Answers a red-flag rule may read without a question of their own: they are always answered
 # (age, pain regions and scores) or only matter once self-care is already ruled out (NG65 features
 # apply to pain of more than 12 weeks).
-_ALWAYS_ANSWERED_PREFIXES = ("age", "pain.", "inflammatory.", "spa.", "startback.", "imaging.")
+_ALWAYS_ANSWERED_PREFIXES = (
+    "age",
+    "pain.",
+    "inflammatory.",
+    "spa.",
+    "startback.",
+    "imaging.",
+    "conservative.",
+)
 
 
 def _unasked_red_flag_facts(kb: KnowledgeBase) -> list[str]:
@@ -431,6 +451,32 @@ def _unasked_red_flag_facts(kb: KnowledgeBase) -> list[str]:
             if name in asked or name in derived or name.startswith(_ALWAYS_ANSWERED_PREFIXES):
                 continue
             problems.append(f"red_flag {rule.id}: reads {name!r}, which no question asks")
+    return problems
+
+
+# Diagnostic figures come from studies; "the guideline says so" comes from a guideline or the
+# public health service's own advice.
+_EVIDENCE_SOURCE_KINDS = {
+    "post_test_probability": {"review", "cohort", "trial"},
+    "likelihood_ratio": {"review", "cohort", "trial"},
+    "guideline": {"guideline", "quality_measure", "patient_information", "review"},
+}
+
+
+def _evidence_problems(kb: KnowledgeBase) -> list[str]:
+    """Every red flag carries diagnostic evidence or a guideline source of the right kind."""
+    problems = []
+    for rule in kb.red_flags:
+        source = kb.sources.get(rule.evidence.source)
+        if source is None:
+            problems.append(
+                f"red_flag {rule.id}: evidence source {rule.evidence.source!r} is not registered"
+            )
+        elif source.kind not in _EVIDENCE_SOURCE_KINDS[rule.evidence.kind]:
+            problems.append(
+                f"red_flag {rule.id}: {rule.evidence.kind} evidence needs a source of kind "
+                f"{sorted(_EVIDENCE_SOURCE_KINDS[rule.evidence.kind])}, not {source.kind!r}"
+            )
     return problems
 
 
@@ -460,6 +506,7 @@ def check(kb: KnowledgeBase) -> list[str]:
             problems.append(f"Q:{question.fact}: asks about an unknown fact")
 
     problems += _unasked_red_flag_facts(kb)
+    problems += _evidence_problems(kb)
     for rule in kb.red_flags:
         if rule.concern is not None and rule.concern not in kb.concerns:
             problems.append(f"red_flag {rule.id}: unknown concern {rule.concern!r}")

@@ -54,9 +54,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
         for reason in t.reasons:
             console.print(f"  • {reason.text} {_refs(reason.rule_ids)}", highlight=False)
     if t.still_to_ask:
-        console.print("\n[bold]Still to ask[/] [dim](a yes would mean the level shown)[/]")
+        console.print("\n[bold]Still to ask[/] [dim](answers that would change the result)[/]")
         for q in t.still_to_ask:
-            console.print(f"  • {q.question} [dim]→ if yes: {q.if_yes.value}[/]", highlight=False)
+            console.print(f"  • {q.question} [dim]→ {q.consequences()}[/]", highlight=False)
     if a.concerns:
         console.print(
             "\n[bold]Concerns[/] [dim](what the findings can point to — not a diagnosis)[/]"

@@ -36,6 +36,7 @@ ConcernCode = Literal[
     "inflammatory",
     "cardiovascular",
     "visceral",
+    "bleeding",
 ]
 
 Assess = Callable[[Intake], Assessment]
@@ -162,8 +163,9 @@ def expected_outcome(expected: Expected) -> dict[str, object]:
     return want
 
 
-# Red-flag questions (reference.md §1.1-1.9) as paths into the intake. "No" is False for
-# yes/no questions and the listed value for the others.
+# Red-flag questions (reference.md §1.1-1.9 and its "Corrections and additions (2026-11-29)") as
+# paths into the intake. "No" is False for yes/no questions and the listed value for the others.
+# radiation.both_legs_since_days is a number (when the second leg became involved), not a flag.
 RED_FLAG_SECTIONS: dict[str, tuple[str, ...]] = {
     "radiation": ("sudden_onset",),
     "neurology": (
@@ -192,7 +194,10 @@ RED_FLAG_SECTIONS: dict[str, tuple[str, ...]] = {
         "recent_infection",
         "recent_spinal_procedure",
         "tuberculosis",
+        "spine_surgery_wound_problem",
         "back_lump_or_shape_change",
+        "known_aaa",
+        "stiff_spine_disease",
     ),
     "mimics": (
         "chest_pain",
@@ -204,6 +209,8 @@ RED_FLAG_SECTIONS: dict[str, tuple[str, ...]] = {
         "pulsating_abdominal_mass",
         "urinary_symptoms_with_loin_pain",
     ),
+    # Bleeding around the spine (spinal epidural haematoma) or a vascular cause (Corrections).
+    "health": ("anticoagulants",),
 }
 REGION_RED_FLAGS = ("not_eased_by_rest", "worse_at_night", "worse_on_straining")
 NON_BOOLEAN_RED_FLAGS: dict[tuple[str, str], str] = {
@@ -269,6 +276,17 @@ def _sudden_or_unknown_onset(raw: dict[str, Any]) -> bool:
     return any(region.get("onset") in {"sudden", None} for region in raw["regions"])
 
 
+def _had_spinal_surgery_or_procedure_or_unknown(raw: dict[str, Any]) -> bool:
+    history = raw.get("history", {})
+    return any(
+        history.get(name) is not False for name in ("prior_spine_surgery", "recent_spinal_procedure")
+    )
+
+
+def _injury_or_unknown(raw: dict[str, Any]) -> bool:
+    return raw.get("history", {}).get("trauma") != "none"
+
+
 def _breathless_or_chest_pain(raw: dict[str, Any]) -> bool:
     mimics = raw.get("mimics", {})
     return any(mimics.get(name) is not False for name in ("breathlessness", "chest_pain"))
@@ -285,6 +303,12 @@ CONDITIONAL_RED_FLAGS: dict[tuple[str, str], Callable[[dict[str, Any]], bool]] =
     ("history", "tuberculosis"): _has_systemic_upset,
     ("history", "previous_fragility_fracture"): _sudden_or_unknown_onset,
     ("mimics", "sweating_or_clammy"): _breathless_or_chest_pain,
+    # Corrections (2026-11-29): a wound problem matters after spinal surgery; a stiffened spine
+    # matters with an injury (unstable fracture after minor trauma); blood thinners matter with
+    # sudden pain (bleeding around the spine, vascular causes).
+    ("history", "spine_surgery_wound_problem"): _had_spinal_surgery_or_procedure_or_unknown,
+    ("history", "stiff_spine_disease"): _injury_or_unknown,
+    ("health", "anticoagulants"): _sudden_or_unknown_onset,
 }
 
 

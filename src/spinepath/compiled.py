@@ -1,0 +1,193 @@
+"""A knowledge base compiled for fast, exact evaluation.
+
+Every condition is rewritten over answers only: derived facts, pain patterns, surgical criteria
+and concern ranks are replaced by the conditions that define them, so exact evaluation
+(``spinepath.exact``) sees every place an answer is read, and the facts shown in a trace are the
+answers a rule actually depends on. Each condition is compiled once per knowledge base, here,
+so nothing is keyed on object identity at assessment time.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from spinepath.assessment import Level
+from spinepath.conditions import Condition, any_of, constant, negated, substitute
+from spinepath.exact import Domain, Exact
+from spinepath.facts import fact_domains
+from spinepath.kb import (
+    CareItem,
+    CriterionDef,
+    ImagingRule,
+    KnowledgeBase,
+    LevelRule,
+    NextStepRule,
+    NotRecommendedItem,
+    QuestionDef,
+    RedFlagRule,
+    StatusRule,
+)
+
+T = TypeVar("T")
+
+# A concern's rank: -1 when no rule of it fired, else the most urgent fired level's rank.
+_RANKS = (-1, *sorted(level.rank for level in Level))
+_RANK_TESTS: dict[str, Callable[[int, int], bool]] = {
+    "==": lambda rank, k: rank == k,
+    "!=": lambda rank, k: rank != k,
+    ">=": lambda rank, k: rank >= k,
+    ">": lambda rank, k: rank > k,
+    "<=": lambda rank, k: rank <= k,
+    "<": lambda rank, k: rank < k,
+}
+
+
+@dataclass(frozen=True)
+class Compiled(Generic[T]):
+    """A knowledge-base entry with its condition compiled."""
+
+    entry: T
+    check: Exact
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return self.check.facts
+
+
+@dataclass
+class CompiledKnowledge:
+    knowledge: KnowledgeBase
+    domains: Mapping[str, Domain]
+    definitions: dict[str, Condition] = field(default_factory=dict)
+    derived: list[tuple[str, Exact]] = field(default_factory=list)
+    patterns: list[tuple[str, Exact]] = field(default_factory=list)
+    questions: list[tuple[QuestionDef, Exact | None]] = field(default_factory=list)
+    red_flags: list[Compiled[RedFlagRule]] = field(default_factory=list)
+    level_rules: list[Compiled[LevelRule]] = field(default_factory=list)
+    criteria: list[Compiled[CriterionDef]] = field(default_factory=list)
+    statuses: list[Compiled[StatusRule]] = field(default_factory=list)
+    imaging: list[Compiled[ImagingRule]] = field(default_factory=list)
+    care: dict[str, list[Compiled[CareItem]]] = field(default_factory=dict)
+    next_step: list[Compiled[NextStepRule]] = field(default_factory=list)
+    not_recommended: list[Compiled[NotRecommendedItem]] = field(default_factory=list)
+    triage_reading: dict[str, list[int]] = field(default_factory=dict)
+    """Answer name -> indexes into ``triage_rules`` of the rules that read it."""
+    status_reading: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def triage_rules(self) -> list[Compiled[RedFlagRule] | Compiled[LevelRule]]:
+        return [*self.red_flags, *self.level_rules]
+
+    def compile(self, condition: Condition) -> Exact:
+        return Exact(self.inline(condition), self.domains)
+
+    def inline(self, condition: Condition) -> Condition:
+        """The condition rewritten over answers (see the module docstring)."""
+        return substitute(condition, self._expand)
+
+    def _expand(self, atom: Condition) -> Condition | None:
+        name = atom.fact
+        assert name is not None
+        if name.startswith("concern.") and atom.op != "unanswered":
+            return self._concern(atom)
+        definition = self.definitions.get(name)
+        if definition is None:
+            return None
+        if atom.op is None:
+            return negated(definition) if atom.negate else definition
+        if atom.op == "==" and isinstance(atom.value, bool):
+            return definition if atom.value != atom.negate else negated(definition)
+        return None  # other reads of a derived fact use its computed value
+
+    def _concern(self, atom: Condition) -> Condition:
+        """``concern.X`` / ``concern.X.rank OP k`` as conditions on the red-flag rules of X."""
+        parts = (atom.fact or "").split(".")
+        code = parts[1]
+        rules = [r for r in self.red_flags if r.entry.concern == code]
+
+        def at(rank: int) -> Condition:
+            # The rank is exactly `rank`: a rule of that level fires and none more urgent.
+            above = [r.check.condition for r in rules if r.entry.level.rank > rank]
+            level = [r.check.condition for r in rules if r.entry.level.rank == rank]
+            none_above = negated(any_of(above)) if above else constant(True)
+            if rank < 0:
+                return none_above
+            if not level:
+                return constant(False)
+            return Condition(kind="all", children=(any_of(level), none_above))
+
+        if len(parts) == 2:  # concern.X: any rule of X fired
+            found = any_of([r.check.condition for r in rules])
+            return negated(found) if atom.negate else found
+        test = _RANK_TESTS[atom.op or "=="]
+        threshold = int(atom.value)  # type: ignore[arg-type]
+        ranks = [rank for rank in _RANKS if test(rank, threshold)]
+        if atom.op in {">=", ">"} and ranks:
+            # Monotone form: some rule at least this urgent fired.
+            lowest = min(ranks)
+            found = any_of([r.check.condition for r in rules if r.entry.level.rank >= lowest])
+            if lowest < 0:
+                found = constant(True)
+        else:
+            found = any_of([at(rank) for rank in ranks])
+        return negated(found) if atom.negate else found
+
+    def list(self, entries: Sequence[T], condition: Callable[[T], Condition]) -> list[Compiled[T]]:
+        return [Compiled(entry, self.compile(condition(entry))) for entry in entries]
+
+
+def _build(knowledge: KnowledgeBase) -> CompiledKnowledge:
+    out = CompiledKnowledge(knowledge=knowledge, domains=fact_domains())
+    for derived in knowledge.derived:
+        condition = out.inline(derived.when)
+        out.definitions[derived.id] = condition
+        out.derived.append((derived.id, Exact(condition, out.domains)))
+    for pattern in knowledge.patterns.types:
+        condition = out.inline(pattern.when)
+        out.definitions[f"pattern.{pattern.id}"] = condition
+        out.patterns.append((pattern.id, Exact(condition, out.domains)))
+    out.red_flags = out.list(knowledge.red_flags, lambda r: r.when)
+    out.level_rules = out.list(knowledge.levels.rules, lambda r: r.when)
+    out.criteria = out.list(knowledge.surgery.criteria, lambda c: c.when)
+    for criterion in out.criteria:
+        out.definitions[f"criterion.{criterion.entry.code}"] = criterion.check.condition
+    out.statuses = out.list(knowledge.surgery.statuses, lambda s: s.when)
+    out.imaging = out.list(knowledge.imaging, lambda r: r.when)
+    care = knowledge.care
+    out.care = {
+        section: out.list(getattr(care, section), lambda i: i.when)
+        for section in ("now", "self_management", "prevention")
+    }
+    out.next_step = out.list(care.next_step, lambda s: s.when)
+    out.not_recommended = out.list(care.not_recommended, lambda i: i.when)
+    out.questions = [
+        (q, out.compile(q.ask_if) if q.ask_if is not None else None) for q in knowledge.questions
+    ]
+    for index, rule in enumerate(out.triage_rules):
+        for name in rule.reads:
+            out.triage_reading.setdefault(name, []).append(index)
+    for index, status in enumerate(out.statuses):
+        for name in status.reads:
+            out.status_reading.setdefault(name, []).append(index)
+    return out
+
+
+_CACHE: dict[int, tuple[weakref.ref[KnowledgeBase], CompiledKnowledge]] = {}
+
+
+def compiled(knowledge: KnowledgeBase) -> CompiledKnowledge:
+    """One compiled form per knowledge-base object, dropped when the object is freed.
+
+    Keyed by identity *and* checked through a weak reference, so a new knowledge base that
+    happens to reuse a freed object's id never gets another's compiled rules.
+    """
+    key = id(knowledge)
+    found = _CACHE.get(key)
+    if found is not None and found[0]() is knowledge:
+        return found[1]
+    built = _build(knowledge)
+    _CACHE[key] = (weakref.ref(knowledge, lambda _ref: _CACHE.pop(key, None)), built)
+    return built

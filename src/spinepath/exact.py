@@ -1,0 +1,308 @@
+"""Exact three-valued evaluation of knowledge-base conditions, per person and per population.
+
+A condition is *yes* when it is yes for every possible answer to the unanswered questions it
+reads, *no* when it is no for every one, and *unknown* only when some answers give yes and others
+no. Plain Kleene logic is sound but not exact: in ``{any: ["weeks >= 6", "weeks < 6"]}`` with
+``weeks`` unanswered, or in a rule that reads the same fact twice after derived facts are
+inlined, Kleene says unknown although every answer gives the same result.
+
+Kleene logic *is* exact for a formula in which every unknown fact appears in one atom only
+(a read-once formula), because each atom can then be made yes or no independently. So an exact
+evaluator runs Kleene first (a definite Kleene answer is always right), and only when it says
+unknown and some *shared* fact (one read by two or more atoms) is unanswered, tries every
+representative value of those shared facts: the values where an atom can change its mind
+(each compared constant and its neighbours, the ends of the answer range, every enum value).
+Conditions whose shared facts have too many value combinations keep the Kleene answer, which
+is sound; the per-person and population evaluators make that choice from the condition alone,
+so both always agree.
+
+``x is unanswered`` and ``none_true`` describe what has been answered so far, not the answer,
+so they read the person's actual answers while shared facts are being tried.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import cast
+
+import polars as pl
+
+from spinepath.conditions import COMPARISONS, Condition, Facts, FactValue, Tri
+
+Evaluator = Callable[[Facts, Facts], Tri]
+"""``evaluate(values, answered)``: ``values`` may hold tried answers; ``answered`` never does."""
+
+# Beyond this many combinations of unanswered shared facts' values, one person's condition keeps
+# its (sound) Kleene value. A population expression tries every combination of every shared fact
+# only up to EXPRESSION_COMBINATIONS; beyond that it asks the per-person evaluator for the rows
+# Kleene leaves unknown, so the two paths can never disagree.
+MAX_COMBINATIONS = 4096
+EXPRESSION_COMBINATIONS = 64
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The answers a fact can take: a yes/no, one of a fixed set, or a number in a range."""
+
+    kind: str  # "bool" | "enum" | "int" | "float" | "text"
+    values: tuple[FactValue, ...] = ()
+    low: float = -1e9
+    high: float = 1e9
+
+
+BOOL = Domain("bool", (True, False))
+Domains = Mapping[str, Domain]
+
+
+def representatives(domain: Domain, constants: set[FactValue]) -> tuple[FactValue, ...]:
+    """Answers that reach every outcome of comparisons with these constants."""
+    if domain.kind in {"bool", "enum"}:
+        return domain.values
+    if domain.kind == "text":
+        return (*sorted(str(c) for c in constants), "\x00another answer")
+    step: float = 1 if domain.kind == "int" else 0.05
+    points: set[float] = {domain.low, domain.high}
+    for constant in constants:
+        if isinstance(constant, int | float) and not isinstance(constant, bool):
+            points |= {constant - step, constant, constant + step}
+    kept = sorted(p for p in points if domain.low <= p <= domain.high)
+    if domain.kind == "int":
+        return tuple(int(p) for p in kept)
+    return tuple(float(p) for p in kept)
+
+
+# --- structure ---------------------------------------------------------------------------------
+
+
+def value_atoms(condition: Condition) -> Iterator[Condition]:
+    """Atoms that read an answer's value (not whether it was answered)."""
+    if condition.kind == "atom":
+        if condition.op != "unanswered":
+            yield condition
+        return
+    if condition.kind == "none_true":
+        return  # reads the answers as they stand, like `is unanswered`
+    for child in condition.children:
+        yield from value_atoms(child)
+
+
+def constants_by_fact(condition: Condition) -> dict[str, set[FactValue]]:
+    out: dict[str, set[FactValue]] = {}
+    for atom in value_atoms(condition):
+        assert atom.fact is not None
+        found = out.setdefault(atom.fact, set())
+        if isinstance(atom.value, tuple):
+            found.update(atom.value)
+        elif atom.value is not None:
+            found.add(atom.value)
+    return out
+
+
+def shared_facts(condition: Condition) -> tuple[str, ...]:
+    counts = Counter(atom.fact for atom in value_atoms(condition))
+    return tuple(sorted(cast(str, name) for name, n in counts.items() if n > 1))
+
+
+# --- per person --------------------------------------------------------------------------------
+
+
+def kleene(condition: Condition) -> Evaluator:
+    """A closure doing Kleene evaluation: much faster than walking the tree for every person."""
+    kind = condition.kind
+    if kind == "const":
+        constant = bool(condition.value)
+        return lambda values, answered: constant
+    if kind == "atom":
+        return _atom(condition)
+    children = [kleene(c) for c in condition.children]
+    if kind == "all":
+
+        def all_(values: Facts, answered: Facts) -> Tri:
+            unknown = False
+            for child in children:
+                result = child(values, answered)
+                if result is False:
+                    return False
+                if result is None:
+                    unknown = True
+            return None if unknown else True
+
+        return all_
+    if kind == "any":
+
+        def any_(values: Facts, answered: Facts) -> Tri:
+            unknown = False
+            for child in children:
+                result = child(values, answered)
+                if result is True:
+                    return True
+                if result is None:
+                    unknown = True
+            return None if unknown else False
+
+        return any_
+    if kind == "not":
+        (inner,) = children
+
+        def not_(values: Facts, answered: Facts) -> Tri:
+            result = inner(values, answered)
+            return None if result is None else not result
+
+        return not_
+    if kind == "none_true":
+
+        def none_true(values: Facts, answered: Facts) -> Tri:
+            return all(child(answered, answered) is not True for child in children)
+
+        return none_true
+    threshold = condition.threshold
+
+    def at_least(values: Facts, answered: Facts) -> Tri:
+        n_yes = n_unknown = 0
+        for child in children:
+            result = child(values, answered)
+            if result is True:
+                n_yes += 1
+            elif result is None:
+                n_unknown += 1
+        if n_yes >= threshold:
+            return True
+        if n_yes + n_unknown < threshold:
+            return False
+        return None
+
+    return at_least
+
+
+def _atom(condition: Condition) -> Evaluator:
+    fact = cast(str, condition.fact)
+    negate = condition.negate
+    op = condition.op
+    if op == "unanswered":
+        if negate:
+            return lambda values, answered: answered.get(fact) is not None
+        return lambda values, answered: answered.get(fact) is None
+    if op is None:
+
+        def truthy(values: Facts, answered: Facts) -> Tri:
+            value = values.get(fact)
+            return None if value is None else bool(value) != negate
+
+        return truthy
+    if op == "in":
+        members = cast(tuple[FactValue, ...], condition.value)
+
+        def member(values: Facts, answered: Facts) -> Tri:
+            value = values.get(fact)
+            return None if value is None else (value in members) != negate
+
+        return member
+    compare = COMPARISONS[op]
+    constant = condition.value
+
+    def comparison(values: Facts, answered: Facts) -> Tri:
+        value = values.get(fact)
+        return None if value is None else compare(value, constant) != negate
+
+    return comparison
+
+
+class Exact:
+    """An exact evaluator for one condition (see the module docstring)."""
+
+    __slots__ = ("_kleene", "_shared", "_values", "condition", "facts")
+
+    def __init__(self, condition: Condition, domains: Domains) -> None:
+        self.condition = condition
+        self.facts: tuple[str, ...] = tuple(sorted(condition.facts()))
+        self._kleene = kleene(condition)
+        shared = shared_facts(condition)
+        constants = constants_by_fact(condition)
+        self._shared = shared
+        self._values = {
+            n: representatives(domains.get(n, BOOL), constants.get(n, set())) for n in shared
+        }
+
+    @property
+    def shared(self) -> tuple[str, ...]:
+        """Facts read by more than one atom: the only ones whose values need trying."""
+        return self._shared
+
+    def combinations(self) -> int:
+        total = 1
+        for options in self._values.values():
+            total *= len(options)
+        return total
+
+    def representatives(self) -> dict[str, tuple[FactValue, ...]]:
+        return dict(self._values)
+
+    def __call__(self, facts: Facts) -> Tri:
+        result = self._kleene(facts, facts)
+        if result is not None or not self._shared:
+            return result
+        unknown = [name for name in self._shared if facts.get(name) is None]
+        if not unknown:
+            return None
+        total = 1
+        for name in unknown:
+            total *= len(self._values[name])
+        if total > MAX_COMBINATIONS:
+            return None
+        trial = dict(facts)
+        seen: set[bool] = set()
+        for combination in itertools.product(*(self._values[n] for n in unknown)):
+            trial.update(zip(unknown, combination, strict=True))
+            outcome = self._kleene(trial, facts)
+            if outcome is None:
+                return None
+            seen.add(outcome)
+            if len(seen) == 2:
+                return None
+        return seen.pop()
+
+
+# --- population --------------------------------------------------------------------------------
+
+
+def exact_polars(evaluator: Exact, fixed: Mapping[str, FactValue] | None = None) -> pl.Expr:
+    """The population twin of ``Exact``, giving the same answer for every row.
+
+    ``fixed`` answers unanswered facts for every row (what the engine tries for "still to ask").
+    """
+    fixed = dict(fixed or {})
+    condition = evaluator.condition
+    kleene_expr = condition.to_polars(None, fixed)
+    shared = [name for name in evaluator.shared if name not in fixed]
+    if not shared:
+        return kleene_expr
+    values = evaluator.representatives()
+    if evaluator.combinations() > EXPRESSION_COMBINATIONS:
+        columns = list(evaluator.facts)
+
+        def per_row(rows: pl.Series) -> pl.Series:
+            out = []
+            for row in rows.to_list():
+                answers = dict(row)
+                answers.update((k, v) for k, v in fixed.items() if row.get(k) is None)
+                out.append(evaluator(answers))
+            return pl.Series(out, dtype=pl.Boolean)
+
+        fallback = pl.struct(columns).map_batches(per_row, return_dtype=pl.Boolean)
+        return pl.when(kleene_expr.is_not_null()).then(kleene_expr).otherwise(fallback)
+    outcomes = [
+        condition.to_polars(dict(zip(shared, combination, strict=True)), fixed)
+        for combination in itertools.product(*(values[n] for n in shared))
+    ]
+    every_yes = pl.all_horizontal([o.fill_null(False) for o in outcomes])
+    every_no = pl.all_horizontal([(~o).fill_null(False) for o in outcomes])
+    return (
+        pl.when(every_yes)
+        .then(pl.lit(True))
+        .when(every_no)
+        .then(pl.lit(False))
+        .otherwise(pl.lit(None, dtype=pl.Boolean))
+    )

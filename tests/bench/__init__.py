@@ -1,0 +1,1 @@
+"""Checks on the benchmark scripts in bench/."""
