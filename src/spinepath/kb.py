@@ -5,17 +5,20 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import polars as pl
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from spinepath.assessment import CandidacyStatus, Level
 from spinepath.conditions import Condition, ConditionError, parse
-from spinepath.facts import known_facts
+from spinepath.facts import fact_schema, known_facts
+from spinepath.intake import Intake, RegionPain
 
 
 class KnowledgeError(ValueError):
@@ -74,11 +77,90 @@ class Derived(Entry):
     sources: SourceRefs
 
 
+AnswerKind = Literal["yes_no", "choice", "whole_number"]
+
+
+@dataclass(frozen=True)
+class AnswerFormat:
+    """How a question is answered, read from the intake model so that YAML never restates it."""
+
+    kind: AnswerKind
+    values: tuple[str, ...] = ()
+    """The answers a choice allows, in the intake model's order."""
+    minimum: int | None = None
+    maximum: int | None = None
+
+
 class QuestionDef(Entry):
+    """A red-flag question as the web questionnaire and the interview ask it, in asking order.
+
+    The answer format comes from the intake model (``answer``); the YAML adds only what a person
+    reads: the question, a hint, the words for each choice, the unit of a number.
+    """
+
     fact: str
     screen: Literal["emergency", "red_flag"]
+    group: str = Field(min_length=1, description="Heading over consecutive questions.")
     question: str
-    ask_if: Cond | None = None
+    hint: str | None = None
+    choices: dict[str, str] | None = Field(
+        default=None, description="Words shown for each answer; the keys are the intake's values."
+    )
+    unit: str | None = Field(default=None, description="The unit of a whole-number answer.")
+    ask_if: Cond | None = Field(
+        default=None,
+        description="Asked only when this is not no for the answers so far (unknown asks).",
+    )
+
+    @property
+    def answer(self) -> AnswerFormat:
+        found = answer_format(self.fact)
+        if found is None:
+            raise KnowledgeError(f"Q:{self.fact}: not an answer of the intake")
+        return found
+
+
+def _intake_property(fact: str) -> dict[str, Any] | None:
+    """The JSON schema of the intake field a fact comes from (``pain.*``: every pain region's)."""
+    section, _, name = fact.partition(".")
+    model: type[BaseModel] | None = RegionPain if section == "pain" else None
+    field = Intake.model_fields.get(section)
+    if model is None and field is not None and isinstance(field.annotation, type):
+        model = field.annotation if issubclass(field.annotation, BaseModel) else None
+    if model is None:
+        return None
+    prop = _properties(model).get(name)
+    if prop is None:
+        return None
+    options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
+    return options[0] if len(options) == 1 else None
+
+
+@cache
+def _properties(model: type[BaseModel]) -> dict[str, Any]:
+    properties: dict[str, Any] = model.model_json_schema()["properties"]
+    return properties
+
+
+@cache
+def answer_format(fact: str) -> AnswerFormat | None:
+    """The answer format of a fact a person gives, or None when no question can ask it."""
+    dtype = fact_schema().get(fact)
+    if dtype is None:
+        return None
+    if dtype == pl.Boolean:
+        # Includes facts flattened from another shape, such as pain.sudden_onset from onsets.
+        return AnswerFormat("yes_no")
+    prop = _intake_property(fact)
+    if prop is None:
+        return None
+    if "enum" in prop:
+        return AnswerFormat("choice", values=tuple(str(v) for v in prop["enum"]))
+    if prop.get("type") == "integer":
+        return AnswerFormat(
+            "whole_number", minimum=prop.get("minimum"), maximum=prop.get("maximum")
+        )
+    return None
 
 
 class Evidence(Entry):
@@ -506,6 +588,7 @@ def check(kb: KnowledgeBase) -> list[str]:
             problems.append(f"Q:{question.fact}: asks about an unknown fact")
 
     problems += _unasked_red_flag_facts(kb)
+    problems += _question_problems(kb)
     problems += _evidence_problems(kb)
     for rule in kb.red_flags:
         if rule.concern is not None and rule.concern not in kb.concerns:
@@ -535,4 +618,67 @@ def check(kb: KnowledgeBase) -> list[str]:
             problems.append(f"{name}: the last rule must be the catch-all (`age >= 0`)")
     if not kb.care.next_step or kb.care.next_step[-1].when.facts() != frozenset({"triage.rank"}):
         problems.append("care.next_step: the last rule must be the catch-all on triage.rank")
+    return problems
+
+
+def answers_read(kb: KnowledgeBase, condition: Condition) -> frozenset[str]:
+    """The facts a condition reads, each derived fact replaced by the facts it is built from."""
+    derived = {d.id: d.when for d in kb.derived}
+    out: set[str] = set()
+    seen: set[str] = set()
+    todo = list(condition.facts())
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in derived:
+            todo.extend(derived[name].facts())
+        else:
+            out.add(name)
+    return frozenset(out)
+
+
+def _question_problems(kb: KnowledgeBase) -> list[str]:
+    """Questions fit the intake, branch only on earlier answers, and screen for emergencies.
+
+    The web and the interview stop on any emergency-level red flag, so every answer such a rule
+    reads must be asked on the emergency screen, before anything else.
+    """
+    problems: list[str] = []
+    order = {q.fact: i for i, q in enumerate(kb.questions)}
+    screens = [q.screen for q in kb.questions]
+    if "red_flag" in screens and "emergency" in screens[screens.index("red_flag") :]:
+        problems.append("questions: every emergency-screen question must come before the others")
+    for index, question in enumerate(kb.questions):
+        key = f"Q:{question.fact}"
+        answer = answer_format(question.fact)
+        if answer is None:
+            problems.append(f"{key}: is not an answer of the intake, so it cannot be asked")
+            continue
+        if answer.kind == "choice":
+            if question.choices is None or set(question.choices) != set(answer.values):
+                problems.append(f"{key}: choices must give words for exactly {list(answer.values)}")
+        elif question.choices is not None:
+            problems.append(f"{key}: choices are only for answers with fixed options")
+        if question.unit is not None and answer.kind != "whole_number":
+            problems.append(f"{key}: a unit is only for whole-number answers")
+        if question.ask_if is not None:
+            later = sorted(
+                n for n in answers_read(kb, question.ask_if) if order.get(n, -1) >= index
+            )
+            if later:
+                # The web shows a page at a time: branching on a later answer cannot work there.
+                problems.append(
+                    f"{key}: ask_if reads {later}, which are asked later; ask them first"
+                )
+    emergency = {q.fact for q in kb.questions if q.screen == "emergency"}
+    for rule in kb.red_flags:
+        if rule.level is not Level.EMERGENCY:
+            continue
+        for name in sorted(answers_read(kb, rule.when)):
+            if name in order and name not in emergency:
+                problems.append(
+                    f"red_flag {rule.id}: reads {name!r}, which the emergency screen does not ask"
+                )
     return problems

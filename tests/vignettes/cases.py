@@ -279,12 +279,14 @@ def _sudden_or_unknown_onset(raw: dict[str, Any]) -> bool:
 def _had_spinal_surgery_or_procedure_or_unknown(raw: dict[str, Any]) -> bool:
     history = raw.get("history", {})
     return any(
-        history.get(name) is not False for name in ("prior_spine_surgery", "recent_spinal_procedure")
+        history.get(name) is not False
+        for name in ("prior_spine_surgery", "recent_spinal_procedure")
     )
 
 
 def _injury_or_unknown(raw: dict[str, Any]) -> bool:
-    return raw.get("history", {}).get("trauma") != "none"
+    trauma: object = raw.get("history", {}).get("trauma")
+    return trauma != "none"
 
 
 def _breathless_or_chest_pain(raw: dict[str, Any]) -> bool:

@@ -1,9 +1,11 @@
 """Safety invariants from DESIGN §2, checked around every vignette, one changed answer at a time.
 
 - Adding a red-flag finding never lowers the urgency.
-- An unanswered red-flag question never yields self-care; an unanswered emergency-screen
-  question never yields less than soon. A question that is a red flag only together with another
-  finding (e.g. "is the numbness getting worse?") is skipped when that finding is a definite no.
+- Unknown is not No: an unanswered question whose yes would raise the urgency never leaves
+  self-care, and one whose yes would mean an emergency never leaves less than soon. A question
+  whose every answer gives the same result is not a reason to floor (exact reasoning). A
+  question that applies only together with another finding (e.g. "is the numbness getting
+  worse?") is skipped when that finding is a definite no.
 """
 
 from __future__ import annotations
@@ -48,20 +50,17 @@ def test_answering_yes_to_a_red_flag_never_lowers_urgency(case: Case, assess: As
     assert lowered == []
 
 
-def _floor(flag: RedFlag) -> Level:
-    return Level.SOON if flag.is_emergency_screen else Level.ROUTINE
-
-
-def _can_break_floor(case: Case, flag: RedFlag) -> bool:
-    # Un-answering a "yes" can remove the finding that set the level, so it is always tried; a
-    # "no" can only matter where the expected level is below that question's floor.
-    if flag.get(case.raw_intake) != flag.no_answer:
-        return True
-    return case.vignette.expected.level.rank < _floor(flag).rank
+def _floor(answered_yes: Level, unanswered: Level) -> Level:
+    """The least the unanswered result may be, given what a yes would have given."""
+    if answered_yes is Level.EMERGENCY:
+        return Level.SOON
+    if answered_yes.rank > unanswered.rank:
+        return Level.ROUTINE
+    return Level.SELF_CARE
 
 
 @pytest.mark.parametrize("case", load_cases(), ids=lambda case: case.id)
-def test_an_unanswered_red_flag_never_gives_self_care_nor_less_than_soon_for_emergency_screen(
+def test_an_unanswered_question_whose_yes_would_escalate_never_gives_self_care(
     case: Case, assess: Assess
 ) -> None:
     unsafe = []
@@ -69,11 +68,14 @@ def test_an_unanswered_red_flag_never_gives_self_care_nor_less_than_soon_for_eme
         unanswered = flag.set(case.raw_intake, None)
         if flag.get(case.raw_intake) is None or not flag.applies(unanswered):
             continue
-        if not _can_break_floor(case, flag):
-            continue
         level = assess(parse_intake(unanswered)).triage.level
-        if level.rank < _floor(flag).rank:
+        if level.rank >= Level.SOON.rank:
+            continue  # already at or above every floor
+        yes = assess(parse_intake(flag.set(case.raw_intake, _positive(flag)))).triage.level
+        floor = _floor(yes, level)
+        if level.rank < floor.rank:
             unsafe.append(
-                f"{flag.label} unanswered: {level.value}, expected >= {_floor(flag).value}"
+                f"{flag.label} unanswered: {level.value}; a yes gives {yes.value}, "
+                f"so expected >= {floor.value}"
             )
     assert unsafe == []

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from spinepath import kb, screening
+from spinepath.facts import Facts
 from spinepath.intake import Intake
 from spinepath.web.pages.steps import (
     IMAGING_SLOTS,
@@ -71,9 +73,28 @@ def fieldset_visible(fieldset: Fieldset, step: Step, answers: Mapping[str, Answe
     return path in step.paths or answers.get(path) == value
 
 
+def knowledge_paths() -> frozenset[str]:
+    """Field paths of the knowledge base's red-flag questions (each is its fact's name)."""
+    return frozenset(q.fact for q in kb.default().questions)
+
+
+def facts_of(answers: Mapping[str, AnswerValue]) -> Facts:
+    """Facts for the answers so far, to decide which follow-up questions apply."""
+    return screening.facts_so_far(build(answers).document, kb.default())
+
+
+def shown_questions(fieldset: Fieldset, facts: Facts) -> tuple[Question, ...]:
+    return tuple(q for q in fieldset.questions if q.shown(facts))
+
+
 def read_step(step: Step, form: FormLike, answers: Mapping[str, AnswerValue]) -> Answers:
-    """The answers this step's form carries, as raw strings; unticked toggles drop their rest."""
+    """The answers this step's form carries, as raw strings; unticked toggles drop their rest.
+
+    A red-flag question that was shown but left blank is kept as ``""``: asked, not answered
+    (unknown, never no), as opposed to not asked yet.
+    """
     out: Answers = {}
+    facts = facts_of(answers)
     paths = STARTBACK_PATHS if step is STARTBACK else ()
     for path in paths:
         value = _text(form.get(path))
@@ -86,11 +107,11 @@ def read_step(step: Step, form: FormLike, answers: Mapping[str, AnswerValue]) ->
         if fieldset.only_if is not None and fieldset.only_if[0] in step.paths:
             cond_path, cond_value = fieldset.only_if
             condition_met = _read_one(_question(cond_path), form) == cond_value
-        for question in fieldset.questions:
+        for question in shown_questions(fieldset, facts):
             if not condition_met and question.path != (fieldset.toggle or ""):
                 continue
             answer = _read_one(question, form)
-            if answer:
+            if answer or question.red_flag:
                 out[question.path] = answer
     return out
 
@@ -124,7 +145,10 @@ def merge(answers: Mapping[str, AnswerValue], step: Step, new: Answers) -> Answe
 
 
 def prune(answers: Answers) -> Answers:
-    """Drop answers in fieldsets whose condition is no longer met (a region unticked)."""
+    """Drop answers that no longer apply: a region unticked, a follow-up whose condition is no.
+
+    Dropping one follow-up answer can rule out another, so this repeats until nothing changes.
+    """
     drop: set[str] = set()
     for step in STEPS:
         for fieldset in step.fieldsets:
@@ -133,7 +157,15 @@ def prune(answers: Answers) -> Answers:
             path, value = fieldset.only_if
             if answers.get(path) != value:
                 drop.update(q.path for q in fieldset.questions if q.path != path)
-    return {k: v for k, v in answers.items() if k not in drop}
+    kept = {k: v for k, v in answers.items() if k not in drop}
+    branching = [q for step in STEPS for q in step.questions if q.ask_if is not None]
+    for _ in branching:
+        facts = facts_of(kept)
+        ruled_out = {q.path for q in branching if q.path in kept and not q.shown(facts)}
+        if not ruled_out:
+            break
+        kept = {k: v for k, v in kept.items() if k not in ruled_out}
+    return kept
 
 
 # Building the intake document -----------------------------------------------------------------
@@ -172,7 +204,11 @@ def _set(document: dict[str, Any], path: str, value: Any) -> None:
 
 
 def build(answers: Mapping[str, AnswerValue]) -> Built:
-    """The intake JSON document the answers describe."""
+    """The intake JSON document the answers describe.
+
+    Red-flag answers are written as the interview writes them (``screening.put``): a ``pain.*``
+    answer holds for every painful region.
+    """
     built = Built(document={})
     doc = built.document
     regions: list[dict[str, Any]] = []
@@ -219,7 +255,11 @@ def build(answers: Mapping[str, AnswerValue]) -> Built:
         if question is None or question.kind == "check":
             continue
         value = _convert(question, raw)
-        if value is not None:
+        if value is None:
+            continue
+        if question.red_flag:
+            screening.put(doc, path, value)
+        else:
             _set(doc, path, value)
     return built
 
@@ -325,17 +365,3 @@ def first_step_with_errors(errors: Iterable[str]) -> Step | None:
         if step in owners:
             return step
     return None
-
-
-# Emergency stop --------------------------------------------------------------------------------
-
-
-def stop_reasons(answers: Mapping[str, AnswerValue]) -> list[str]:
-    """What the person said that means they should stop and get emergency help now."""
-    reasons: list[str] = []
-    for step in STEPS:
-        for question in step.questions:
-            raw = answers.get(question.path)
-            if isinstance(raw, str) and raw in question.stops_if and question.stop_reason:
-                reasons.append(question.stop_reason)
-    return reasons

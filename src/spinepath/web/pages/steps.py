@@ -1,8 +1,12 @@
 """The patient questionnaire as data: which intake fields each step asks, in clinical order.
 
-The emergency screen comes first so that the life-threatening questions are asked before anything
-else (DESIGN.md, safety principles). Each question names the dotted intake path it fills; form
-field names are those paths, so a validation error on the intake maps straight back to its input.
+The red-flag steps are generated from the knowledge base (``knowledge/questions.yaml``): its
+emergency screen comes first so that the life-threatening questions are asked before anything
+else (DESIGN.md, safety principles), and its other warning signs follow the pain details. A
+question that depends on an earlier answer on the same screen goes to a follow-up page, which is
+shown only when the question applies, so branching works without JavaScript. Each question names
+the dotted intake path it fills; form field names are those paths, so a validation error on the
+intake maps straight back to its input.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from spinepath import kb
+from spinepath.conditions import Condition, Facts
 from spinepath.intake import Priority, TreatmentType
+from spinepath.screening import applies
 
 QuestionKind = Literal["tristate", "choice", "int", "float", "text", "multi", "check"]
 
@@ -31,14 +38,15 @@ class Question:
     hint: str | None = None
     choices: tuple[Choice, ...] = ()
     red_flag: bool = False
-    """Tri-state red-flag question: an unanswered one is shown as still to ask."""
-    stops_if: frozenset[str] = frozenset()
-    """Raw answers that stop the questionnaire with emergency instructions."""
-    stop_reason: str | None = None
-    """How the emergency page names the answer when it stopped the flow."""
+    """A knowledge-base red-flag question: an unanswered one is shown as still to ask."""
+    ask_if: Condition | None = None
+    """Shown only when this is not false for the answers so far (knowledge-base branching)."""
     minimum: float | None = None
     maximum: float | None = None
     unit: str | None = None
+
+    def shown(self, facts: Facts) -> bool:
+        return applies(self.ask_if, facts)
 
 
 @dataclass(frozen=True)
@@ -73,14 +81,15 @@ class Step:
     def questions(self) -> tuple[Question, ...]:
         return tuple(q for fs in self.fieldsets for q in fs.questions)
 
+    def shown(self, facts: Facts) -> bool:
+        """A page of follow-up questions is shown only when one of them applies."""
+        questions = self.questions
+        if not questions or any(q.ask_if is None for q in questions):
+            return True
+        return any(q.shown(facts) for q in questions)
 
-SIDES = (
-    Choice("none", "No"),
-    Choice("left", "Yes, left side"),
-    Choice("right", "Yes, right side"),
-    Choice("both", "Yes, both sides"),
-    Choice("unknown", "Not sure"),
-)
+
+NOT_SURE = Choice("unknown", "Not sure")
 REGIONS: tuple[Choice, ...] = (
     Choice("low_back", "Lower back"),
     Choice("upper_back", "Upper back (between the shoulder blades)"),
@@ -129,37 +138,8 @@ PRIORITIES: tuple[Choice, ...] = tuple(
 )
 
 
-def _yes_no(
-    path: str,
-    label: str,
-    hint: str | None = None,
-    *,
-    red_flag: bool = False,
-    stop_reason: str | None = None,
-) -> Question:
-    return Question(
-        path=path,
-        label=label,
-        kind="tristate",
-        hint=hint,
-        red_flag=red_flag,
-        stops_if=frozenset({"yes"}) if stop_reason else frozenset(),
-        stop_reason=stop_reason,
-    )
-
-
-def _side(path: str, label: str, hint: str | None = None, **stop: str) -> Question:
-    reason = stop.get("stop_reason")
-    return Question(
-        path=path,
-        label=label,
-        kind="choice",
-        hint=hint,
-        choices=SIDES,
-        red_flag=True,
-        stops_if=frozenset({"both"}) if reason else frozenset(),
-        stop_reason=reason,
-    )
+def _yes_no(path: str, label: str, hint: str | None = None) -> Question:
+    return Question(path=path, label=label, kind="tristate", hint=hint)
 
 
 def _choice(path: str, label: str, *choices: tuple[str, str], hint: str | None = None) -> Question:
@@ -168,108 +148,93 @@ def _choice(path: str, label: str, *choices: tuple[str, str], hint: str | None =
     )
 
 
-# The 999/A&E list follows NHS public back-pain advice (reference.md 1.1 [V-2nd]) and the BASS
-# cauda equina features (reference.md 1.2 [V]); chest pain, tearing pain and collapse follow the
-# mimics section (reference.md 1.9 encoding suggestion: thoracic pain with chest symptoms or
-# collapse -> 999). Over-triage here is a cost we accept; under-triage is harm.
-EMERGENCY = Step(
-    slug="emergency",
-    title="First, some urgent questions",
-    intro=(
+def _knowledge_question(question: kb.QuestionDef) -> Question:
+    """The form input for a knowledge-base question; its answer format comes from the intake."""
+    answer = question.answer
+    kind: QuestionKind = "tristate"
+    choices: tuple[Choice, ...] = ()
+    if answer.kind == "choice":
+        words = question.choices or {}
+        choices = (*(Choice(value, label) for value, label in words.items()), NOT_SURE)
+        kind = "choice"
+    elif answer.kind == "whole_number":
+        kind = "int"
+    return Question(
+        path=question.fact,
+        label=question.question,
+        kind=kind,
+        hint=question.hint,
+        choices=choices,
+        red_flag=True,
+        ask_if=question.ask_if,
+        minimum=answer.minimum,
+        maximum=answer.maximum,
+        unit=question.unit,
+    )
+
+
+def _pages(
+    knowledge: kb.KnowledgeBase, questions: list[kb.QuestionDef]
+) -> list[list[kb.QuestionDef]]:
+    """Questions in order, a new page wherever one branches on an answer given on the same page.
+
+    Without JavaScript a page cannot change while it is being filled in, so a follow-up question
+    waits for the page after the answer it depends on.
+    """
+    pages: list[list[kb.QuestionDef]] = [[]]
+    for question in questions:
+        reads = kb.answers_read(knowledge, question.ask_if) if question.ask_if else frozenset()
+        if reads & {q.fact for q in pages[-1]}:
+            pages.append([])
+        pages[-1].append(question)
+    return [page for page in pages if page]
+
+
+def _fieldsets(page: list[kb.QuestionDef]) -> tuple[Fieldset, ...]:
+    """One fieldset per run of questions with the same group."""
+    runs: list[tuple[str, list[kb.QuestionDef]]] = []
+    for question in page:
+        if not runs or runs[-1][0] != question.group:
+            runs.append((question.group, []))
+        runs[-1][1].append(question)
+    return tuple(
+        Fieldset(legend=group, questions=tuple(_knowledge_question(q) for q in run))
+        for group, run in runs
+    )
+
+
+def _knowledge_steps(
+    screen: Literal["emergency", "red_flag"],
+    slug: str,
+    titles: tuple[str, str],
+    intros: tuple[str, str],
+) -> tuple[Step, ...]:
+    knowledge = kb.default()
+    questions = [q for q in knowledge.questions if q.screen == screen]
+    return tuple(
+        Step(
+            slug=slug if number == 1 else f"{slug}-{number}",
+            title=titles[0] if number == 1 else titles[1],
+            intro=intros[0] if number == 1 else intros[1],
+            fieldsets=_fieldsets(page),
+        )
+        for number, page in enumerate(_pages(knowledge, questions), start=1)
+    )
+
+
+# The knowledge base's emergency screen: every answer an emergency-level red flag reads (kb check
+# makes sure). Over-triage here is a cost we accept; under-triage is harm.
+EMERGENCY_STEPS = _knowledge_steps(
+    "emergency",
+    "emergency",
+    ("First, some urgent questions", "A few more urgent questions"),
+    (
         "These questions check for problems that need help straight away. Please answer each "
-        "one. If you are not sure, choose 'Not sure'."
-    ),
-    fieldsets=(
-        Fieldset(
-            legend="Bladder, bowel and numbness",
-            questions=(
-                _yes_no(
-                    "cauda_equina.urinary_difficulty",
-                    "Is it newly hard to start peeing, or is your stream weaker than usual?",
-                    red_flag=True,
-                    stop_reason="new difficulty peeing",
-                ),
-                _yes_no(
-                    "cauda_equina.bladder_sensation_change",
-                    "Have you stopped being able to tell whether your bladder is full or empty?",
-                    red_flag=True,
-                    stop_reason="not knowing whether your bladder is full or empty",
-                ),
-                _yes_no(
-                    "cauda_equina.urinary_incontinence",
-                    "Have you lost control of your bladder (leaking or wetting yourself)?",
-                    red_flag=True,
-                    stop_reason="loss of bladder control",
-                ),
-                _yes_no(
-                    "cauda_equina.bowel_incontinence",
-                    "Have you lost control of your bowels?",
-                    red_flag=True,
-                    stop_reason="loss of bowel control",
-                ),
-                _yes_no(
-                    "cauda_equina.saddle_numbness",
-                    "Do you have numbness or tingling around your genitals, bottom or buttocks?",
-                    "For example, it feels different when you wipe after using the toilet.",
-                    red_flag=True,
-                    stop_reason="numbness or tingling around the genitals, bottom or buttocks",
-                ),
-                _yes_no(
-                    "cauda_equina.sexual_dysfunction",
-                    "Have you newly lost feeling in your genitals, or the ability to get or keep "
-                    "an erection or to ejaculate?",
-                    red_flag=True,
-                    stop_reason="new loss of sexual function or genital feeling",
-                ),
-            ),
-        ),
-        Fieldset(
-            legend="Chest, heart and collapse",
-            questions=(
-                _yes_no(
-                    "mimics.chest_pain",
-                    "Do you have chest pain?",
-                    red_flag=True,
-                    stop_reason="chest pain",
-                ),
-                _yes_no(
-                    "mimics.tearing_pain",
-                    "Did a sudden, severe, tearing or ripping pain go through to your back?",
-                    red_flag=True,
-                    stop_reason="sudden severe tearing pain into the back",
-                ),
-                _yes_no(
-                    "mimics.collapse_or_faint",
-                    "Have you collapsed or fainted since the pain started?",
-                    red_flag=True,
-                    stop_reason="collapsing or fainting",
-                ),
-            ),
-        ),
-        Fieldset(
-            legend="Accidents",
-            questions=(
-                Question(
-                    path="history.trauma",
-                    label="Did the pain start after an injury?",
-                    kind="choice",
-                    choices=(
-                        Choice("none", "No injury"),
-                        Choice("minor", "A small injury, such as a slip or lifting something"),
-                        Choice(
-                            "major",
-                            "A serious accident, such as a car crash or a fall from a height",
-                        ),
-                        Choice("unknown", "Not sure"),
-                    ),
-                    red_flag=True,
-                    stops_if=frozenset({"major"}),
-                    stop_reason="pain that started after a serious accident",
-                ),
-            ),
-        ),
+        "one. If you are not sure, choose 'Not sure'.",
+        "Some of your answers need a little more detail to tell how urgent they are.",
     ),
 )
+EMERGENCY = EMERGENCY_STEPS[0]
 
 ABOUT = Step(
     slug="about",
@@ -287,6 +252,10 @@ ABOUT = Step(
                     ("male", "Male"),
                     ("other", "Other"),
                     ("unknown", "Prefer not to say"),
+                ),
+                # Asked before the warning signs: the wound question depends on it.
+                _yes_no(
+                    "history.prior_spine_surgery", "Have you ever had an operation on your spine?"
                 ),
             ),
         ),
@@ -331,13 +300,6 @@ def _region_questions(region: str) -> tuple[Question, ...]:
             maximum=10,
         ),
         _choice(
-            f"{p}.onset",
-            "How did it start?",
-            ("sudden", "Suddenly"),
-            ("gradual", "Gradually"),
-            ("unknown", "Not sure"),
-        ),
-        _choice(
             f"{p}.quality",
             "What does it feel like?",
             ("dull", "Dull or aching"),
@@ -353,13 +315,8 @@ def _region_questions(region: str) -> tuple[Question, ...]:
             ("unknown", "Not sure"),
         ),
         _yes_no(f"{p}.worse_with_movement", "Is it worse when you move?"),
-        _yes_no(f"{p}.not_eased_by_rest", "Does it stay bad even when you rest?", red_flag=True),
-        _yes_no(f"{p}.worse_at_night", "Is it worse at night?", red_flag=True),
-        _yes_no(
-            f"{p}.worse_on_straining",
-            "Is it worse when you cough, sneeze or open your bowels?",
-            red_flag=True,
-        ),
+        # Onset, rest, night and straining are red flags, asked once for all regions by the
+        # knowledge base's questions.
     )
 
 
@@ -377,69 +334,19 @@ PAIN = Step(
     ),
 )
 
+# What leg pain is like (not red flags: the knowledge base asks those on the emergency screen).
 LIMBS = Step(
     slug="limbs",
-    title="Arms and legs",
-    intro="Pain, numbness or weakness in the arms or legs can come from the spine.",
+    title="Leg pain",
+    intro="These questions help tell apart the kinds of leg pain that come from the back.",
     fieldsets=(
         Fieldset(
-            legend="Pain travelling into your arms or legs",
+            legend="Pain travelling into your legs",
             questions=(
-                _side("radiation.arm", "Does pain travel down into an arm?"),
-                _side("radiation.leg", "Does pain travel down into a leg?"),
                 _yes_no("radiation.leg_below_knee", "Does the leg pain go below the knee?"),
                 _yes_no(
                     "radiation.leg_pain_worse_than_back",
                     "Is the leg pain worse than the back pain?",
-                ),
-                _yes_no(
-                    "radiation.sudden_onset",
-                    "Did the arm or leg pain come on suddenly, over hours or a day or two?",
-                ),
-            ),
-        ),
-        Fieldset(
-            legend="Numbness, tingling and weakness",
-            questions=(
-                _side(
-                    "neurology.arm_numbness_or_tingling",
-                    "Do you have numbness or tingling in an arm or hand?",
-                ),
-                _side(
-                    "neurology.leg_numbness_or_tingling",
-                    "Do you have numbness or tingling in a leg or foot?",
-                    stop_reason="numbness or tingling in both legs",
-                ),
-                _side("neurology.arm_weakness", "Is an arm or hand weak?"),
-                _side(
-                    "neurology.leg_weakness",
-                    "Is a leg or foot weak?",
-                    stop_reason="weakness in both legs",
-                ),
-                _yes_no(
-                    "neurology.foot_drop",
-                    "Does your foot slap down or catch on the ground when you walk?",
-                    red_flag=True,
-                ),
-                _yes_no(
-                    "neurology.progressing",
-                    "Is the numbness or weakness spreading or getting worse?",
-                    red_flag=True,
-                ),
-                _yes_no(
-                    "neurology.gait_change",
-                    "Have you become unsteady, lost your balance or walked clumsily?",
-                    red_flag=True,
-                ),
-                _yes_no(
-                    "neurology.hand_clumsiness",
-                    "Have fine hand tasks become hard, such as doing up buttons or writing?",
-                    red_flag=True,
-                ),
-                _yes_no(
-                    "neurology.electric_shocks_on_neck_bending",
-                    "Do you feel electric shocks down your back or limbs when you bend your neck?",
-                    red_flag=True,
                 ),
                 _yes_no(
                     "neurology.walking_leg_pain_eased_by_sitting",
@@ -451,104 +358,13 @@ LIMBS = Step(
     ),
 )
 
-RED_FLAGS = Step(
-    slug="warning-signs",
-    title="Other warning signs",
-    intro="These questions look for less common causes of back pain that need a doctor soon.",
-    fieldsets=(
-        Fieldset(
-            legend="How you feel in yourself",
-            questions=(
-                _yes_no("systemic.fever", "Do you have a high temperature?", red_flag=True),
-                _yes_no(
-                    "systemic.weight_loss",
-                    "Have you lost weight without trying?",
-                    red_flag=True,
-                ),
-                _yes_no("systemic.night_sweats", "Do you sweat heavily at night?", red_flag=True),
-                _yes_no("systemic.feels_unwell", "Do you feel generally unwell?", red_flag=True),
-            ),
-        ),
-        Fieldset(
-            legend="Chest and tummy",
-            questions=(
-                _yes_no("mimics.breathlessness", "Are you short of breath?", red_flag=True),
-                _yes_no(
-                    "mimics.sweating_or_clammy",
-                    "Are you sweating or cold and clammy?",
-                    red_flag=True,
-                ),
-                _yes_no("mimics.abdominal_pain", "Do you have pain in your tummy?", red_flag=True),
-                _yes_no(
-                    "mimics.pulsating_abdominal_mass",
-                    "Can you feel a throbbing lump in your tummy?",
-                    red_flag=True,
-                ),
-                _yes_no(
-                    "mimics.urinary_symptoms_with_loin_pain",
-                    "Do you have pain in your side with burning or frequent peeing?",
-                    red_flag=True,
-                ),
-            ),
-        ),
-        Fieldset(
-            legend="Your back",
-            questions=(
-                _yes_no(
-                    "history.back_lump_or_shape_change",
-                    "Have you noticed a lump or swelling on your back, or a change in its shape?",
-                    red_flag=True,
-                ),
-            ),
-        ),
-    ),
-)
-
-HISTORY = Step(
-    slug="history",
-    title="Your health history",
-    intro="Some conditions and treatments change what back pain can mean.",
-    fieldsets=(
-        Fieldset(
-            legend="Have you ever had…",
-            questions=(
-                _yes_no("history.cancer", "Cancer, now or in the past?", red_flag=True),
-                _yes_no("history.osteoporosis", "Osteoporosis (thin bones)?", red_flag=True),
-                _yes_no(
-                    "history.previous_fragility_fracture",
-                    "A broken bone from a minor fall or knock?",
-                    red_flag=True,
-                ),
-                _yes_no("history.tuberculosis", "Tuberculosis (TB)?", red_flag=True),
-                _yes_no("history.prior_spine_surgery", "An operation on your spine?"),
-            ),
-        ),
-        Fieldset(
-            legend="Medicines and recent events",
-            questions=(
-                _yes_no(
-                    "history.long_term_steroids",
-                    "Have you taken steroid tablets (such as prednisolone) for more than 3 months?",
-                    red_flag=True,
-                ),
-                _yes_no(
-                    "history.immunosuppression",
-                    "Do you have a weakened immune system, or take medicines that weaken it?",
-                    red_flag=True,
-                ),
-                _yes_no("history.iv_drug_use", "Do you inject drugs?", red_flag=True),
-                _yes_no(
-                    "history.recent_infection",
-                    "Have you had an infection recently (for example a urine or skin infection)?",
-                    red_flag=True,
-                ),
-                _yes_no(
-                    "history.recent_spinal_procedure",
-                    "Have you recently had an injection or procedure on your spine?",
-                    red_flag=True,
-                ),
-            ),
-        ),
+WARNING_SIGNS_STEPS = _knowledge_steps(
+    "red_flag",
+    "warning-signs",
+    ("Other warning signs", "A few more questions about warning signs"),
+    (
+        "These questions look for less common causes of back pain that need a doctor soon.",
+        "Some of your answers need a little more detail.",
     ),
 )
 
@@ -749,10 +565,7 @@ HEALTH = Step(
                 _yes_no("health.heart_disease", "Heart disease?"),
                 _yes_no("health.lung_disease", "Lung disease?"),
                 _yes_no("health.kidney_disease", "Kidney disease?"),
-                _yes_no(
-                    "health.anticoagulants",
-                    "Do you take blood thinners (such as warfarin or apixaban)?",
-                ),
+                # Blood thinners: a knowledge-base question on the emergency screen.
             ),
         ),
     ),
@@ -786,13 +599,12 @@ WHAT_MATTERS = Step(
 )
 
 STEPS: tuple[Step, ...] = (
-    EMERGENCY,
+    *EMERGENCY_STEPS,
     ABOUT,
     WHERE,
     PAIN,
     LIMBS,
-    RED_FLAGS,
-    HISTORY,
+    *WARNING_SIGNS_STEPS,
     INFLAMMATORY,
     STARTBACK,
     TREATMENTS_STEP,
@@ -807,14 +619,17 @@ def step_index(slug: str) -> int:
     return [s.slug for s in STEPS].index(slug)
 
 
-def next_step(slug: str) -> Step | None:
-    i = step_index(slug)
-    return STEPS[i + 1] if i + 1 < len(STEPS) else None
+def next_step(slug: str, facts: Facts) -> Step | None:
+    """The next step to show for these answers (a follow-up page that does not apply is not)."""
+    return next((s for s in STEPS[step_index(slug) + 1 :] if s.shown(facts)), None)
 
 
-def previous_step(slug: str) -> Step | None:
-    i = step_index(slug)
-    return STEPS[i - 1] if i > 0 else None
+def previous_step(slug: str, facts: Facts) -> Step | None:
+    return next((s for s in reversed(STEPS[: step_index(slug)]) if s.shown(facts)), None)
+
+
+def shown_steps(facts: Facts) -> list[Step]:
+    return [s for s in STEPS if s.shown(facts)]
 
 
 def step_for_path(path: str) -> Step | None:
