@@ -239,6 +239,9 @@ def register(app: typer.Typer) -> None:
         except EmergencyStop as stop:
             report.print_emergency_stop(stop.findings, kb.default(), console)
             raise typer.Exit(3) from None
+        except EOFError:
+            Console(stderr=True).print("[red]The interview ended before it was finished.[/]")
+            raise typer.Exit(2) from None
         if save is not None:
             save.write_text(intake.model_dump_json(indent=2, exclude_defaults=True) + "\n")
         assessment = assess(intake)

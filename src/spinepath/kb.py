@@ -663,6 +663,8 @@ def _question_problems(kb: KnowledgeBase) -> list[str]:
             problems.append(f"{key}: choices are only for answers with fixed options")
         if question.unit is not None and answer.kind != "whole_number":
             problems.append(f"{key}: a unit is only for whole-number answers")
+        if answer.kind == "whole_number" and None in (answer.minimum, answer.maximum):
+            problems.append(f"{key}: the intake model must give this number a lowest and highest")
         if question.ask_if is not None:
             later = sorted(
                 n for n in answers_read(kb, question.ask_if) if order.get(n, -1) >= index

@@ -142,7 +142,7 @@ def print_emergency_stop(
         )
     )
     _bullets(console, text.instructions)
-    console.print("[bold]Because you said yes to:[/]")
+    console.print("[bold]What your answers showed:[/]")
     _bullets(console, findings)
     _bullets(console, text.safety_net)
 

@@ -39,7 +39,9 @@ def put(document: dict[str, Any], fact: str, value: FactValue) -> None:
     if section == "pain":
         field, written = name, value
         if name == "sudden_onset":
-            field, written = "onset", None if value is None else ("sudden" if value else "gradual")
+            # Anything but yes or no passes through for the intake model to refuse.
+            field = "onset"
+            written = ("sudden" if value else "gradual") if isinstance(value, bool) else value
         for region in document.get("regions", []):
             region[field] = written
         return

@@ -70,7 +70,10 @@ def all_no() -> dict[str, Any]:
             "recent_spinal_procedure": False,
             "tuberculosis": False,
             "prior_spine_surgery": False,
+            "spine_surgery_wound_problem": False,
             "back_lump_or_shape_change": False,
+            "known_aaa": False,
+            "stiff_spine_disease": False,
         },
         "mimics": {
             "chest_pain": False,
@@ -94,6 +97,9 @@ def all_no() -> dict[str, Any]:
             "psoriasis": False,
             "inflammatory_bowel_disease_or_uveitis": False,
         },
+        # Answered no, so NSAID advice is not hedged; radiation.both_legs_since_days stays
+        # unanswered because it only applies to pain in both legs.
+        "health": {"anticoagulants": False, "kidney_disease": False, "pregnant": False},
     }
 
 

@@ -47,7 +47,7 @@ def literal_values(annotation: object) -> tuple[str, ...]:
 
 
 def field_strategy(section: str, name: str, annotation: object) -> st.SearchStrategy[Any]:
-    if (section, name) == ("cauda_equina", "onset_days"):
+    if (section, name) in {("cauda_equina", "onset_days"), ("radiation", "both_legs_since_days")}:
         return st.one_of(st.none(), st.integers(0, 60))
     values = literal_values(annotation)
     if values:
@@ -120,6 +120,7 @@ def intake_data(draw: st.DrawFn) -> dict[str, Any]:
                 "bmi": st.one_of(st.none(), st.floats(15, 45)),
                 "anticoagulants": tri,
                 "kidney_disease": tri,
+                "pregnant": tri,
             }
         )
     )

@@ -49,6 +49,8 @@ _ALL_NO_SYSTEMIC = {
 }
 _ALL_NO_HISTORY = {
     "cancer": False,
+    "known_aaa": False,
+    "stiff_spine_disease": False,
     "trauma": "none",
     "osteoporosis": False,
     "previous_fragility_fracture": False,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from spinepath import kb, screening
 from spinepath.assessment import Assessment, Level
 from spinepath.intake import Intake
-from spinepath.web.pages.forms import AnswerValue, stop_reasons, validate
+from spinepath.web.pages.forms import KNOWLEDGE_PATHS, AnswerValue, build, validate
 
 
 def assess(intake: Intake) -> Assessment:
@@ -18,24 +19,33 @@ def assess(intake: Intake) -> Assessment:
 
 @dataclass(frozen=True)
 class Stop:
-    """Why the questionnaire stops: the answers given, and the engine's triage when it has one."""
+    """Why the questionnaire stops: the red flags that fired, and instructions for the person."""
 
     reasons: list[str]
-    assessment: Assessment | None = None
+    headline: str
+    instructions: list[str]
 
 
-def emergency_stop(answers: Mapping[str, AnswerValue]) -> Stop | None:
-    """A stop when an emergency-screen answer is positive or the engine's triage is emergency.
+def emergency_stop(
+    answers: Mapping[str, AnswerValue], *, still_asking: bool = False
+) -> Stop | None:
+    """A stop when the answers so far make an emergency-level red flag of the knowledge base fire.
 
-    The screen's own rules apply before the draft is a valid intake (no age yet); once it is,
-    the engine has the last word on anything the later steps reveal.
+    ``still_asking`` is for the moment a step is sent: a follow-up question the person is about
+    to see (how many days ago the bladder changes began) is not "unanswered" yet. Everywhere
+    else (resuming, the review, the clinician's worklist) an unanswered question is unanswered.
     """
-    reasons = stop_reasons(answers)
+    knowledge = kb.default()
+    asked = [p for p in answers if p in KNOWLEDGE_PATHS] if still_asking else None
+    fired = screening.emergency_findings(build(answers).document, knowledge, asked=asked)
+    if not fired:
+        return None
+    text = knowledge.levels.texts[Level.EMERGENCY]
+    headline, instructions = text.headline, list(text.instructions)
     outcome = validate(answers)
-    assessment = assess(outcome.intake) if outcome.intake is not None else None
-    if assessment is not None and assessment.triage.level is Level.EMERGENCY:
-        engine_reasons = [f.text for f in assessment.triage.reasons]
-        return Stop(reasons or engine_reasons, assessment)
-    if reasons:
-        return Stop(reasons, assessment)
-    return None
+    if outcome.intake is not None:
+        # The engine adds where to go for the concern the findings point to.
+        triage = assess(outcome.intake).triage
+        if triage.level is Level.EMERGENCY:
+            headline, instructions = triage.headline, list(triage.instructions)
+    return Stop([rule.finding for rule in fired], headline, instructions)

@@ -44,6 +44,8 @@ REGIONS_PATH = "regions"
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d{1,9}$")
 _LEVEL_SEPARATOR = re.compile(r"\s*[-/ ]\s*")
 _NUMBER = re.compile(r"^[+-]?(\d{1,9}(\.\d*)?|\.\d+)$")
+KNOWLEDGE_PATHS = frozenset(q.path for step in STEPS for q in step.questions if q.red_flag)
+"""Field paths of the knowledge base's red-flag questions (each is its fact's name)."""
 
 
 class FormLike(Protocol):
@@ -71,11 +73,6 @@ def fieldset_visible(fieldset: Fieldset, step: Step, answers: Mapping[str, Answe
         return True
     path, value = fieldset.only_if
     return path in step.paths or answers.get(path) == value
-
-
-def knowledge_paths() -> frozenset[str]:
-    """Field paths of the knowledge base's red-flag questions (each is its fact's name)."""
-    return frozenset(q.fact for q in kb.default().questions)
 
 
 def facts_of(answers: Mapping[str, AnswerValue]) -> Facts:
@@ -308,6 +305,9 @@ def error_path(loc: tuple[int | str, ...], built: Built) -> str:
             rest = [str(p) for p in parts[2:]]
             if not rest or rest[0] in ("region", "type"):
                 return prefix
+            asked_once = "pain.sudden_onset" if rest[0] == "onset" else f"pain.{rest[0]}"
+            if parts[0] == "regions" and asked_once in KNOWLEDGE_PATHS:
+                return asked_once
             return f"{prefix}.{rest[0]}"
     if parts == ["regions"]:
         return REGIONS_PATH

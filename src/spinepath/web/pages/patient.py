@@ -6,6 +6,7 @@ against the whole intake before anything is saved, so a draft never holds an inv
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -28,6 +29,7 @@ from spinepath.web.pages.steps import (
     Step,
     next_step,
     previous_step,
+    shown_steps,
     step_index,
 )
 
@@ -112,6 +114,10 @@ def _step_or_404(slug: str) -> Step:
     return step
 
 
+def _step_url(link_token: str, step: Step | None) -> str:
+    return patient_url(link_token, "step", step.slug) if step else patient_url(link_token, REVIEW)
+
+
 def _render_step(
     request: Request,
     settings: AppSettings,
@@ -121,15 +127,23 @@ def _render_step(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Response:
-    index = step_index(step.slug)
-    previous = previous_step(step.slug)
+    facts = forms.facts_of(answers)
+    previous = previous_step(step.slug, facts)
+    shown = shown_steps(facts)
+    # Only the follow-up questions that apply to the answers so far are on the page.
+    fieldsets = [
+        replace(fs, questions=questions)
+        for fs in step.fieldsets
+        if forms.fieldset_visible(fs, step, answers)
+        and (questions := forms.shown_questions(fs, facts))
+    ]
     context: dict[str, Any] = {
         "step": step,
-        "fieldsets": [fs for fs in step.fieldsets if forms.fieldset_visible(fs, step, answers)],
+        "fieldsets": fieldsets,
         "answers": answers,
         "errors": errors,
-        "number": index + 1,
-        "total": len(STEPS),
+        "number": shown.index(step) + 1 if step in shown else step_index(step.slug) + 1,
+        "total": len(shown),
         "action": patient_url(link_token, "step", step.slug),
         "back": patient_url(link_token, "step", previous.slug) if previous else None,
         "link": absolute_link(request, settings, link_token),
@@ -153,7 +167,12 @@ def step_page(
     if step_index(step.slug) > _furthest(draft):
         # Steps are answered in order: the emergency screen can never be skipped.
         return redirect(patient_url(link_token))
-    return _render_step(request, settings, link_token, step, _answers(draft), {})
+    answers = _answers(draft)
+    facts = forms.facts_of(answers)
+    if not step.shown(facts):
+        # A follow-up page none of whose questions apply (any more): go on past it.
+        return redirect(_step_url(link_token, next_step(step.slug, facts)))
+    return _render_step(request, settings, link_token, step, answers, {})
 
 
 @router.post("/p/{link_token}/step/{slug}")
@@ -182,19 +201,17 @@ async def step_submit(
     if errors:
         shown = {**answers, **new}
         return _render_step(request, settings, link_token, step, shown, errors, 422)
-    stop = emergency_stop(merged)
+    stop = emergency_stop(merged, still_asking=True)
     if stop is not None:
         repository.save_draft(session, patient, merged, _slug_at(max(furthest, step_index(slug))))
         return redirect(patient_url(link_token, "emergency"))
     if action == "save":
         repository.save_draft(session, patient, merged, _slug_at(furthest))
         return redirect(patient_url(link_token, "saved"))
-    following = next_step(step.slug)
+    following = next_step(step.slug, forms.facts_of(merged))
     target = step_index(following.slug) if following else len(STEPS)
     repository.save_draft(session, patient, merged, _slug_at(max(furthest, target)))
-    if following is None:
-        return redirect(patient_url(link_token, REVIEW))
-    return redirect(patient_url(link_token, "step", following.slug))
+    return redirect(_step_url(link_token, following))
 
 
 @router.get("/p/{link_token}/saved", response_class=HTMLResponse)
@@ -220,14 +237,13 @@ def emergency(
     stop = emergency_stop(_answers(draft))
     if stop is None:
         return redirect(patient_url(link_token))
-    triage = stop.assessment.triage if stop.assessment is not None else None
     return render(
         request,
         "patient/emergency.html",
         {
             "reasons": stop.reasons,
-            "headline": triage.headline if triage else None,
-            "instructions": triage.instructions if triage else [],
+            "headline": stop.headline,
+            "instructions": stop.instructions,
             "change": patient_url(link_token, "step", EMERGENCY.slug),
             "link": absolute_link(request, settings, link_token),
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from spinepath.web.pages.forms import AnswerValue, fieldset_visible
+from spinepath.web.pages.forms import AnswerValue, facts_of, fieldset_visible, shown_questions
 from spinepath.web.pages.steps import STARTBACK, STARTBACK_PATHS, STEPS, WHERE, Question
 
 TRISTATE_LABELS = {"yes": "Yes", "no": "No", "unknown": "Not sure"}
@@ -51,7 +51,10 @@ def review_sections(
     answers: Mapping[str, AnswerValue], step_url: Callable[[str], str]
 ) -> list[Section]:
     sections: list[Section] = []
+    facts = facts_of(answers)
     for step in STEPS:
+        if not step.shown(facts):
+            continue
         section = Section(step.slug, step.title, step_url(step.slug))
         if step is STARTBACK:
             count = sum(1 for p in STARTBACK_PATHS if p in answers)
@@ -85,7 +88,7 @@ def review_sections(
                     Row(fieldset.legend, "; ".join(details) or "Tried", False, False)
                 )
                 continue
-            for question in fieldset.questions:
+            for question in shown_questions(fieldset, facts):
                 text = answer_text(question, answers.get(question.path))
                 label = question.label
                 if fieldset.only_if is not None:
