@@ -185,7 +185,7 @@ INTAKES: dict[str, dict[str, Any]] = {
         "neurology": _ALL_NO_NEURO,
         "cauda_equina": _ALL_NO_CES,
         "systemic": _ALL_NO_SYSTEMIC,
-        "history": {**_ALL_NO_HISTORY, "trauma": "minor"},
+        "history": _ALL_NO_HISTORY,
         "mimics": _ALL_NO_MIMICS,
         "startback": {
             "q1": False,
