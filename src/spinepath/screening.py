@@ -26,6 +26,8 @@ from spinepath.kb import KnowledgeBase, RedFlagRule
 # Stand-ins that let a partial intake validate; the facts they produce are blanked afterwards.
 _PLACEHOLDER_AGE = MINIMUM_AGE
 _PLACEHOLDER_REGION: dict[str, Any] = {"region": "low_back", "duration_weeks": 0, "intensity": 0}
+_REGION_NUMBERS = ("duration_weeks", "intensity")
+_AGGREGATE = {"duration_weeks": "duration_weeks", "intensity": "max_intensity"}
 _MAX_REPAIRS = 20
 
 
@@ -117,8 +119,12 @@ def _while_pending(condition: Condition, pending: frozenset[str]) -> Condition:
 
 
 def _base_facts(document: dict[str, Any]) -> Facts:
-    """Flattened facts of a possibly incomplete document; answers that do not validate are left
-    out (the forms report them), and age or pain that were not given yet are unknown."""
+    """Flattened facts of a possibly incomplete document.
+
+    Age, and a pain region's duration and intensity, may not be given yet: stand-ins let the
+    intake validate and the facts they produce are blanked (unknown), while the regions ticked so
+    far still count. Other answers that do not validate are left out; the forms report them.
+    """
     doc = copy.deepcopy(document)
     no_age = not isinstance(doc.get("age"), int) or isinstance(doc.get("age"), bool)
     no_regions = not doc.get("regions")
@@ -126,6 +132,12 @@ def _base_facts(document: dict[str, Any]) -> Facts:
         doc["age"] = _PLACEHOLDER_AGE
     if no_regions:
         doc["regions"] = [dict(_PLACEHOLDER_REGION)]
+    stand_ins: set[tuple[str, str]] = set()
+    for region in doc["regions"] if isinstance(doc["regions"], list) else []:
+        for name in _REGION_NUMBERS:
+            if isinstance(region, dict) and name not in region:
+                region[name] = _PLACEHOLDER_REGION[name]
+                stand_ins.add((str(region.get("region")), name))
     intake: Intake | None = None
     for _ in range(_MAX_REPAIRS):
         try:
@@ -135,9 +147,13 @@ def _base_facts(document: dict[str, Any]) -> Facts:
         except ValidationError as exc:
             for error in exc.errors():
                 loc = error["loc"]
-                if loc and loc[0] == "age":
+                if loc[:1] == ("age",):
                     doc["age"], no_age = _PLACEHOLDER_AGE, True
-                elif loc and loc[0] == "regions":
+                elif len(loc) == 3 and loc[0] == "regions" and loc[2] in _REGION_NUMBERS:
+                    region = doc["regions"][int(loc[1])]
+                    region[str(loc[2])] = _PLACEHOLDER_REGION[str(loc[2])]
+                    stand_ins.add((str(region.get("region")), str(loc[2])))
+                elif loc[:1] == ("regions",) and len(loc) < 3:
                     doc["regions"], no_regions = [dict(_PLACEHOLDER_REGION)], True
                 else:
                     _drop(doc, loc)
@@ -145,13 +161,15 @@ def _base_facts(document: dict[str, Any]) -> Facts:
         intake = Intake.model_validate({"age": _PLACEHOLDER_AGE, "regions": [_PLACEHOLDER_REGION]})
         no_age = no_regions = True
     facts = flatten(intake)
+    unknown: set[str] = set()
     if no_age:
-        facts["age"] = None
-        facts["pain.onset_age"] = None
+        unknown |= {"age", "pain.onset_age"}
     if no_regions:
-        for name in facts:
-            if name.startswith("pain."):
-                facts[name] = None
+        unknown |= {name for name in facts if name.startswith("pain.")}
+    for region, name in stand_ins:
+        unknown |= {f"pain.{region}.{name}", f"pain.{_AGGREGATE[name]}", "pain.onset_age"}
+    for name in unknown:
+        facts[name] = None
     return facts
 
 

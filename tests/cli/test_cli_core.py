@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 import typer
+from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from spinepath import cli
+from spinepath import cli, kb
+from spinepath.conditions import FactValue
 from spinepath.engine import assess
 from spinepath.intake import Intake
+from spinepath.interview import EmergencyStop, run_interview
+from spinepath.kb import QuestionDef
 
 RUNNER = CliRunner(env={"COLUMNS": "240", "NO_COLOR": "1"})
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -188,24 +194,27 @@ def test_it_prints_an_assessment_schema_that_accepts_an_assessment(app: typer.Ty
 
 # --- interview ----------------------------------------------------------------------------------
 
-# Emergency screen, in questions.yaml order (questions with ask_if come later).
-EMERGENCY_NO = [
-    "n",  # chest pain
-    "n",  # tearing pain
-    "n",  # collapse
-    "n",  # breathlessness
-    "n",  # pulsating mass
-    "none",  # trauma
-    "n",  # urinary difficulty
-    "n",  # bladder sensation
-    "n",  # urinary incontinence
-    "n",  # bowel incontinence
-    "n",  # saddle numbness
-    "n",  # sexual dysfunction
-    "none",  # leg weakness
-    "none",  # leg numbness
-    "none",  # leg radiation
-]
+KNOWLEDGE = kb.default()
+SEX_AND_NO_SPINE_OPERATION = ["female", "n"]
+
+
+def _no(question: QuestionDef) -> str:
+    """The console answer for no (no injury, nothing on either side)."""
+    return {"yes_no": "n", "choice": "none"}[question.answer.kind]
+
+
+def _no_to_every(screen: str, before: str | None = None) -> list[str]:
+    """No to each question of a screen that is asked whatever the answers (up to ``before``)."""
+    answers = []
+    for question in KNOWLEDGE.questions:
+        if question.fact == before:
+            break
+        if question.screen == screen and question.ask_if is None:
+            answers.append(_no(question))
+    return answers
+
+
+EMERGENCY_NO = _no_to_every("emergency")
 
 
 def _lines(answers: list[str]) -> str:
@@ -213,16 +222,41 @@ def _lines(answers: list[str]) -> str:
 
 
 def test_it_stops_the_interview_at_the_first_emergency_yes(app: typer.Typer) -> None:
+    assert KNOWLEDGE.questions[0].fact == "mimics.chest_pain"
     result = _invoke(app, ["interview"], stdin=_lines(["y"]))
     assert result.exit_code == 3
     assert "999" in result.output
+    assert "Chest pain with back pain" in _flat(result.output)
     assert "How old are you" not in result.output
 
 
 def test_it_stops_the_interview_on_major_trauma(app: typer.Typer) -> None:
-    result = _invoke(app, ["interview"], stdin=_lines([*EMERGENCY_NO[:5], "major"]))
+    before = _no_to_every("emergency", before="history.trauma")
+    result = _invoke(app, ["interview"], stdin=_lines([*before, "major"]))
     assert result.exit_code == 3
     assert "999" in result.output
+
+
+def test_a_pulsating_lump_in_the_tummy_stops_the_interview(app: typer.Typer) -> None:
+    before = _no_to_every("emergency", before="mimics.pulsating_abdominal_mass")
+    result = _invoke(app, ["interview"], stdin=_lines([*before, "y"]))
+    assert result.exit_code == 3
+    assert "A pulsing lump in the tummy with back pain" in _flat(result.output)
+
+
+def test_breathlessness_with_upper_back_pain_stops_the_interview_once_the_pain_is_placed(
+    app: typer.Typer,
+) -> None:
+    answers = [
+        "y" if a == "mimics.breathlessness" else _no(q)
+        for q in KNOWLEDGE.questions
+        if q.screen == "emergency" and q.ask_if is None
+        for a in [q.fact]
+    ]
+    after_screen = ["n", "40", *SEX_AND_NO_SPINE_OPERATION, "2", "1", "5"]  # not sweating
+    result = _invoke(app, ["interview"], stdin=_lines([*answers, *after_screen]))
+    assert result.exit_code == 3, result.output
+    assert "Upper-back pain with breathlessness" in _flat(result.output)
 
 
 def test_it_refuses_a_child_in_the_interview(app: typer.Typer) -> None:
@@ -231,34 +265,25 @@ def test_it_refuses_a_child_in_the_interview(app: typer.Typer) -> None:
     assert "aged 16 and over" in _flat(result.output)
 
 
+def test_an_out_of_range_number_is_asked_again_never_a_crash(app: typer.Typer) -> None:
+    answers = [*EMERGENCY_NO, "130", "forty", "40", *SEX_AND_NO_SPINE_OPERATION, "3", "-1", "2"]
+    answers += ["11", "4", *_no_to_every("red_flag")]
+    result = _invoke(app, ["interview", "--format", "json"], stdin=_lines(answers))
+    assert result.exit_code == 0, result.output
+    assert _flat(result.output).count("Enter a whole number from 0 to 120.") == 2
+    assert "Enter a whole number from 0 to 10." in result.output
+
+
 def test_it_runs_a_full_interview_to_an_assessment(app: typer.Typer, tmp_path: Path) -> None:
     answers = [
         *EMERGENCY_NO,
         "40",  # age
-        "female",  # sex
+        *SEX_AND_NO_SPINE_OPERATION,
         "3",  # low back
         "2",  # weeks
         "4",  # intensity
-        "n",  # progressing (asked: arm weakness is not known yet)
-        "n",  # cancer
-        "n",  # fever
-        "n",  # weight loss
-        "n",  # night sweats
-        "none",  # arm weakness
-        "none",  # arm numbness
-        "none",  # arm radiation
-        "n",  # foot drop
-        "n",  # gait change
-        # hand clumsiness and electric shocks are not asked for low back pain alone
-        *["n"] * 3,  # not eased by rest, worse at night, worse on straining
-        "n",  # lump or shape change
-        *["n"] * 6,  # steroids, immunosuppression, drugs, infection, procedure, osteoporosis
-        "n",  # abdominal pain
-        "n",  # loin pain with urinary symptoms
-        "n",  # previous fragility fracture (asked from age or injury; onset not known yet)
-        "n",  # feels unwell (asked while TB is not yet known)
-        "n",  # tuberculosis
-        *["n"] * 10,  # room for yes/no questions added to questions.yaml later
+        # With every answer no, no follow-up question applies.
+        *_no_to_every("red_flag"),
     ]
     saved = tmp_path / "answers.json"
     result = _invoke(
@@ -269,6 +294,97 @@ def test_it_runs_a_full_interview_to_an_assessment(app: typer.Typer, tmp_path: P
     assessment = json.loads(result.stdout[start:])
     intake = Intake.model_validate_json(saved.read_text(encoding="utf-8"))
     assert intake.age == 40
+    assert intake.history.prior_spine_surgery is False
     assert assessment == assess(intake).model_dump(mode="json")
     assert assessment["triage"]["still_to_ask"] == []
-    assert assessment["triage"]["level"] == "self_care"
+
+
+class ScriptedAsker:
+    """Answers by fact, and records which red-flag questions were asked, in order."""
+
+    def __init__(self, answers: dict[str, FactValue], regions: list[str]) -> None:
+        self.by_text = {q.question: q.fact for q in KNOWLEDGE.questions}
+        self.answers = answers
+        self.region_answer = regions
+        self.asked: list[str] = []
+
+    def _answer(self, text: str, default: FactValue) -> FactValue:
+        fact = self.by_text.get(text)
+        if fact is None:
+            return default
+        self.asked.append(fact)
+        return self.answers.get(fact, default)
+
+    def say(self, text: str) -> None:
+        pass
+
+    def yes_no(self, text: str, hint: str | None = None) -> bool | None:
+        answer = self._answer(text, False)
+        assert answer is None or isinstance(answer, bool)
+        return answer
+
+    def choice(
+        self, text: str, choices: Sequence[tuple[str, str]], *, skippable: bool = True
+    ) -> str | None:
+        answer = self._answer(text, choices[0][0])
+        assert answer is None or isinstance(answer, str)
+        return answer
+
+    def number(
+        self, text: str, minimum: int, maximum: int, *, unit: str | None = None, skippable: bool
+    ) -> int | None:
+        answer = self._answer(text, 60 if "old" in text else 10 if "weeks" in text else 5)
+        assert answer is None or isinstance(answer, int)
+        return answer
+
+    def regions(self, text: str) -> list[str]:
+        return self.region_answer
+
+
+# Answers that make every follow-up question apply without an emergency.
+EVERY_BRANCH: dict[str, FactValue] = {
+    "mimics.breathlessness": True,  # -> sweating
+    "cauda_equina.saddle_numbness": True,  # -> how many days ago
+    "cauda_equina.onset_days": 30,  # began weeks ago: urgent, not an emergency
+    "radiation.leg": "both",  # -> sudden onset, since when in both legs
+    "radiation.both_legs_since_days": 30,
+    "neurology.leg_numbness_or_tingling": "left",  # -> getting worse?
+    "neurology.arm_weakness": "left",  # -> clumsy hands
+    "pain.sudden_onset": True,  # -> previous fragility fracture
+    "history.recent_spinal_procedure": True,  # -> wound; infection risk -> feels unwell
+}
+
+
+def test_the_interview_asks_every_question_once_in_knowledge_base_order() -> None:
+    asker = ScriptedAsker(EVERY_BRANCH, regions=["neck"])  # neck -> electric shocks
+    run_interview(Console(file=io.StringIO()), KNOWLEDGE, asker)
+    assert asker.asked == [q.fact for q in KNOWLEDGE.questions]
+
+
+def test_the_interview_asks_how_many_days_ago_only_after_a_yes_to_a_bladder_question() -> None:
+    quiet = Console(file=io.StringIO())
+    no_bladder = ScriptedAsker({}, regions=["low_back"])
+    run_interview(quiet, KNOWLEDGE, no_bladder)
+    assert "cauda_equina.onset_days" not in no_bladder.asked
+    bladder = ScriptedAsker({"cauda_equina.urinary_difficulty": True}, regions=["low_back"])
+    with pytest.raises(EmergencyStop) as stop:
+        run_interview(quiet, KNOWLEDGE, bladder)  # days ago left unanswered: unknown is recent
+    assert bladder.asked[-1] == "cauda_equina.onset_days"
+    assert stop.value.findings == [
+        next(r.finding for r in KNOWLEDGE.red_flags if r.id == "RF-CES-NEW")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fact", "rule_id"),
+    [
+        ("mimics.chest_pain", "RF-CHEST-PAIN"),
+        ("mimics.pulsating_abdominal_mass", "RF-PULSATILE-MASS"),
+    ],
+)
+def test_a_yes_that_is_an_emergency_stops_the_interview_at_once(fact: str, rule_id: str) -> None:
+    asker = ScriptedAsker({fact: True}, regions=["low_back"])
+    with pytest.raises(EmergencyStop) as stop:
+        run_interview(Console(file=io.StringIO()), KNOWLEDGE, asker)
+    assert asker.asked[-1] == fact
+    assert stop.value.findings == [next(r.finding for r in KNOWLEDGE.red_flags if r.id == rule_id)]

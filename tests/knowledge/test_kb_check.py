@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from spinepath import cli, kb
+from spinepath.assessment import Level
 
 RUNNER = CliRunner(env={"COLUMNS": "240", "NO_COLOR": "1"})
 
@@ -191,3 +192,110 @@ def test_it_fails_kb_check_when_a_red_flag_answer_is_never_asked(
     result = _invoke(app, "kb", "check", "--directory", str(directory))
     assert result.exit_code == 1
     assert f"red_flag {rule_id}: reads '{fact}', which no question asks" in _flat(result.output)
+
+
+# --- the red-flag questions ---------------------------------------------------------------------
+
+
+def _edit_questions(directory: Path, change: Callable[[list[dict[str, object]]], None]) -> None:
+    path = directory / "questions.yaml"
+    questions = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(questions)
+    path.write_text(yaml.safe_dump(questions, sort_keys=False), encoding="utf-8")
+
+
+def _move_to_the_other_warning_signs(fact: str) -> Callable[[list[dict[str, object]]], None]:
+    def change(questions: list[dict[str, object]]) -> None:
+        question = next(q for q in questions if q["fact"] == fact)
+        questions.remove(question)
+        questions.append({**question, "screen": "red_flag"})
+
+    return change
+
+
+def test_every_answer_an_emergency_red_flag_reads_is_asked_on_the_emergency_screen() -> None:
+    knowledge = kb.default()
+    emergency = {q.fact for q in knowledge.questions if q.screen == "emergency"}
+    asked = {q.fact for q in knowledge.questions}
+    for rule in knowledge.red_flags:
+        if rule.level is Level.EMERGENCY:
+            assert kb.answers_read(knowledge, rule.when) & asked <= emergency, rule.id
+
+
+@pytest.mark.parametrize(
+    ("fact", "rule_id"),
+    [
+        ("mimics.breathlessness", "RF-THORACIC-BREATHLESS"),
+        ("mimics.pulsating_abdominal_mass", "RF-PULSATILE-MASS"),
+        # Read through a derived fact (neuro.any_symptom): it counts as well.
+        ("radiation.arm", "RF-MSCC-NEURO"),
+    ],
+)
+def test_it_fails_kb_check_when_an_emergency_red_flag_reads_a_question_off_the_emergency_screen(
+    fact: str, rule_id: str, app: typer.Typer, tmp_path: Path
+) -> None:
+    directory = _copy(tmp_path)
+    _edit_questions(directory, _move_to_the_other_warning_signs(fact))
+    result = _invoke(app, "kb", "check", "--directory", str(directory))
+    assert result.exit_code == 1
+    expected = f"red_flag {rule_id}: reads '{fact}', which the emergency screen does not ask"
+    assert expected in _flat(result.output)
+
+
+def test_it_fails_kb_check_when_a_question_branches_on_an_answer_asked_later(
+    tmp_path: Path,
+) -> None:
+    def ask_tuberculosis_last(questions: list[dict[str, object]]) -> None:
+        question = next(q for q in questions if q["fact"] == "history.tuberculosis")
+        questions.remove(question)
+        questions.append(question)
+
+    directory = _copy(tmp_path)
+    _edit_questions(directory, ask_tuberculosis_last)
+    problems = kb.check(kb.load(directory))
+    assert any(
+        p.startswith("Q:systemic.feels_unwell: ask_if reads ['history.tuberculosis']")
+        for p in problems
+    ), problems
+
+
+def test_it_fails_kb_check_when_an_emergency_question_comes_after_the_others(
+    tmp_path: Path,
+) -> None:
+    def chest_pain_last(questions: list[dict[str, object]]) -> None:
+        question = next(q for q in questions if q["fact"] == "mimics.chest_pain")
+        questions.remove(question)
+        questions.append(question)
+
+    directory = _copy(tmp_path)
+    _edit_questions(directory, chest_pain_last)
+    assert any("emergency-screen question" in p for p in kb.check(kb.load(directory)))
+
+
+@pytest.mark.parametrize(
+    ("fact", "change", "expected"),
+    [
+        ("history.trauma", {"choices": {"none": "No", "major": "Yes"}}, "choices must give"),
+        ("mimics.chest_pain", {"choices": {"yes": "Yes"}}, "only for answers with fixed"),
+        ("mimics.chest_pain", {"unit": "days"}, "only for whole-number answers"),
+        ("mimics.chest_pain", {"fact": "pain.max_intensity"}, "cannot be asked"),
+    ],
+)
+def test_it_fails_kb_check_when_a_question_does_not_fit_the_intake(
+    fact: str, change: dict[str, object], expected: str, tmp_path: Path
+) -> None:
+    def edit(questions: list[dict[str, object]]) -> None:
+        next(q for q in questions if q["fact"] == fact).update(change)
+
+    directory = _copy(tmp_path)
+    _edit_questions(directory, edit)
+    assert any(expected in p for p in kb.check(kb.load(directory)))
+
+
+def test_it_reads_the_answer_format_from_the_intake_model() -> None:
+    formats = {q.fact: q.answer for q in kb.default().questions}
+    assert formats["mimics.chest_pain"].kind == "yes_no"
+    assert formats["history.trauma"].values == ("none", "minor", "major")
+    assert formats["radiation.leg"].values == ("none", "left", "right", "both")
+    days = formats["cauda_equina.onset_days"]
+    assert (days.kind, days.minimum, days.maximum) == ("whole_number", 0, 36500)

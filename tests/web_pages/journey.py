@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from spinepath.web.pages.steps import EMERGENCY, STEPS
+from spinepath.web.pages.steps import EMERGENCY, STEPS, step_index
 
 EMERGENCY_ALL_NO: dict[str, str] = {
-    **{q.path: "no" for q in EMERGENCY.questions if q.kind == "tristate"},
-    "history.trauma": "none",
+    q.path: "no" if q.kind == "tristate" else "none" for q in EMERGENCY.questions
 }
+"""No to every question of the emergency screen (no injury, nothing on either side)."""
 MINIMAL: dict[str, dict[str, str]] = {
     "emergency": EMERGENCY_ALL_NO,
     "about": {"age": "47", "sex": "female"},
@@ -50,20 +50,28 @@ def answer_all(
     return response
 
 
+def answer_until(client: TestClient, link: str, slug: str) -> None:
+    """Answers every step before ``slug`` with the minimal answers."""
+    for step in STEPS[: step_index(slug)]:
+        response = post_step(client, link, step.slug, MINIMAL.get(step.slug, {}))
+        assert response.status_code == 303, (step.slug, response.text[:2000])
+
+
 def submit(client: TestClient, link: str) -> Response:
     return client.post(f"/p/{link}/review", follow_redirects=False)
 
 
 SCIATICA_AFTER_FAILED_PHYSIOTHERAPY: dict[str, dict[str, str]] = {
     "pain": {"regions.low_back.duration_weeks": "12", "regions.low_back.intensity": "7"},
-    "limbs": {
-        "radiation.arm": "none",
+    "emergency": {
+        **EMERGENCY_ALL_NO,
         "radiation.leg": "left",
+        "neurology.leg_numbness_or_tingling": "left",
+    },
+    "emergency-2": {"neurology.progressing": "no"},
+    "limbs": {
         "radiation.leg_below_knee": "yes",
         "radiation.leg_pain_worse_than_back": "yes",
-        "neurology.leg_numbness_or_tingling": "left",
-        "neurology.arm_numbness_or_tingling": "none",
-        "neurology.arm_weakness": "none",
         "neurology.walking_leg_pain_eased_by_sitting": "no",
     },
     "treatments": {

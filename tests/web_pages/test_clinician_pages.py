@@ -135,7 +135,7 @@ def test_an_invited_patients_answers_reach_the_clinics_worklist(
     token = link.rsplit("/p/", 1)[1]
     assert "JD-7" in clinician.get("/clinic").text
     patient = sign_in_as(None)
-    answer_all(patient, token, {"warning-signs": {"systemic.fever": "yes"}})
+    answer_all(patient, token, {"emergency": {"systemic.fever": "yes"}})
     submit(patient, token)
     worklist = sign_in_as(world.clinician_a).get("/clinic").text
     assert "Get medical help today" in worklist
@@ -183,4 +183,5 @@ def test_a_patient_stopped_at_the_emergency_screen_leads_the_worklist(
     page = sign_in_as(world.clinician_a).get("/clinic").text
     assert page.index(">A9<") < page.index(">A1<")
     assert "Stopped at the emergency screen" in page
-    assert "numbness or tingling around the genitals" in page
+    # The person left before saying when it began: unknown counts as recent.
+    assert "Bladder, bowel, genital or saddle changes that began less than 2 weeks ago" in page

@@ -8,10 +8,19 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from spinepath import kb
 from spinepath.store import repository
 from spinepath.store.db import Database
-from spinepath.web.pages.steps import EMERGENCY, LIMBS, STEPS
-from web_pages.journey import EMERGENCY_ALL_NO, MINIMAL, answer_all, post_step, start, submit
+from spinepath.web.pages.steps import STEPS
+from web_pages.journey import (
+    EMERGENCY_ALL_NO,
+    MINIMAL,
+    answer_all,
+    answer_until,
+    post_step,
+    start,
+    submit,
+)
 
 HTML = {"accept": "text/html"}
 
@@ -52,21 +61,31 @@ def test_a_later_step_cannot_be_opened_before_the_emergency_screen(client: TestC
     assert "First, some urgent questions" in response.text
 
 
-@pytest.mark.parametrize(
-    ("path", "value"),
-    [(q.path, v) for q in EMERGENCY.questions for v in sorted(q.stops_if)],
-)
-def test_each_positive_emergency_answer_stops_the_flow(
-    client: TestClient, path: str, value: str
+def _finding(rule_id: str) -> str:
+    return next(r.finding for r in kb.default().red_flags if r.id == rule_id)
+
+
+# One answer on the emergency screen that is an emergency on its own, and the rule it fires.
+POSITIVE_ON_THEIR_OWN = [
+    ("mimics.chest_pain", "yes", "RF-CHEST-PAIN"),
+    ("mimics.tearing_pain", "yes", "RF-TEARING-PAIN"),
+    ("mimics.collapse_or_faint", "yes", "RF-COLLAPSE"),
+    ("mimics.pulsating_abdominal_mass", "yes", "RF-PULSATILE-MASS"),
+    ("history.trauma", "major", "RF-MAJOR-TRAUMA"),
+    ("neurology.leg_weakness", "both", "RF-CES-BILATERAL-WEAKNESS"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "rule_id"), POSITIVE_ON_THEIR_OWN)
+def test_each_positive_emergency_answer_stops_the_flow_naming_the_finding(
+    client: TestClient, path: str, value: str, rule_id: str
 ) -> None:
     link = start(client)
     response = post_step(client, link, "emergency", {**EMERGENCY_ALL_NO, path: value})
     assert response.headers["location"] == f"/p/{link}/emergency"
     page = client.get(f"/p/{link}/emergency")
     assert "Call 999 or go to A&amp;E now" in page.text
-    question = next(q for q in EMERGENCY.questions if q.path == path)
-    assert question.stop_reason is not None
-    assert question.stop_reason in page.text
+    assert _finding(rule_id).replace("&", "&amp;") in page.text
     # The flow stays stopped: resuming, the next step and the review all lead back here.
     assert (
         client.get(f"/p/{link}", follow_redirects=False).headers["location"].endswith("/emergency")
@@ -83,14 +102,88 @@ def test_changing_the_answer_back_to_no_lets_the_person_go_on(client: TestClient
     assert response.headers["location"] == f"/p/{link}/step/about"
 
 
-def test_weakness_in_both_legs_on_a_later_step_stops_the_flow(client: TestClient) -> None:
-    # NHS: weakness or numbness in both legs -> 999 or A&E (reference.md 1.1 [V-2nd]).
+def test_breathlessness_with_upper_back_pain_stops_the_flow_once_the_pain_is_placed(
+    client: TestClient,
+) -> None:
+    # RF-THORACIC-BREATHLESS reads the pain region: it fires when the region is given.
     link = start(client)
-    for slug in ("emergency", "about", "where", "pain"):
-        post_step(client, link, slug, MINIMAL[slug])
-    response = post_step(client, link, LIMBS.slug, {"neurology.leg_weakness": "both"})
+    breathless = {**EMERGENCY_ALL_NO, "mimics.breathlessness": "yes"}
+    response = post_step(client, link, "emergency", breathless)
+    assert response.headers["location"] == f"/p/{link}/step/emergency-2"
+    assert "sweating or cold and clammy" in client.get(f"/p/{link}/step/emergency-2").text
+    post_step(client, link, "emergency-2", {"mimics.sweating_or_clammy": "no"})
+    post_step(client, link, "about", MINIMAL["about"])
+    response = post_step(client, link, "where", {"regions.upper_back.selected": "yes"})
     assert response.headers["location"] == f"/p/{link}/emergency"
-    assert "weakness in both legs" in client.get(f"/p/{link}/emergency").text
+    assert _finding("RF-THORACIC-BREATHLESS") in client.get(f"/p/{link}/emergency").text
+
+
+def test_all_no_on_the_emergency_screen_skips_the_follow_up_page(client: TestClient) -> None:
+    link = start(client)
+    response = post_step(client, link, "emergency", EMERGENCY_ALL_NO)
+    assert response.headers["location"] == f"/p/{link}/step/about"
+    skipped = client.get(f"/p/{link}/step/emergency-2", follow_redirects=False)
+    assert skipped.headers["location"] == f"/p/{link}/step/about"
+
+
+def test_a_yes_to_a_bladder_question_asks_how_many_days_ago_on_a_follow_up_page(
+    client: TestClient,
+) -> None:
+    link = start(client)
+    saddle = {**EMERGENCY_ALL_NO, "cauda_equina.saddle_numbness": "yes"}
+    response = post_step(client, link, "emergency", saddle)
+    # Not a stop yet: whether it is an emergency depends on when it began.
+    assert response.headers["location"] == f"/p/{link}/step/emergency-2"
+    page = client.get(f"/p/{link}/step/emergency-2").text
+    assert 'name="cauda_equina.onset_days"' in page
+    assert 'name="mimics.sweating_or_clammy"' not in page  # no chest pain nor breathlessness
+    response = post_step(client, link, "emergency-2", {"cauda_equina.onset_days": "3"})
+    assert response.headers["location"] == f"/p/{link}/emergency"
+    assert "Bladder, bowel, genital or saddle changes" in client.get(f"/p/{link}/emergency").text
+
+
+def test_not_knowing_when_bladder_changes_began_stops_the_flow(client: TestClient) -> None:
+    link = start(client)
+    post_step(
+        client, link, "emergency", {**EMERGENCY_ALL_NO, "cauda_equina.saddle_numbness": "yes"}
+    )
+    response = post_step(client, link, "emergency-2", {"cauda_equina.onset_days": ""})
+    assert response.headers["location"] == f"/p/{link}/emergency"
+
+
+def test_bladder_changes_that_began_weeks_ago_go_on_to_the_next_step(client: TestClient) -> None:
+    link = start(client)
+    post_step(
+        client, link, "emergency", {**EMERGENCY_ALL_NO, "cauda_equina.saddle_numbness": "yes"}
+    )
+    response = post_step(client, link, "emergency-2", {"cauda_equina.onset_days": "30"})
+    assert response.headers["location"] == f"/p/{link}/step/about"
+
+
+def test_an_out_of_range_number_of_days_is_an_error_next_to_it(
+    client: TestClient, database: Database
+) -> None:
+    link = start(client)
+    post_step(
+        client, link, "emergency", {**EMERGENCY_ALL_NO, "cauda_equina.saddle_numbness": "yes"}
+    )
+    response = post_step(client, link, "emergency-2", {"cauda_equina.onset_days": "-2"})
+    assert response.status_code == 422
+    assert _error_for(response.text, "f-cauda_equina-onset_days") == "Enter 0 or more."
+    assert "cauda_equina.onset_days" not in _draft_answers(database, link)
+
+
+def test_answering_no_after_all_drops_the_follow_up_answer(
+    client: TestClient, database: Database
+) -> None:
+    link = start(client)
+    post_step(
+        client, link, "emergency", {**EMERGENCY_ALL_NO, "cauda_equina.saddle_numbness": "yes"}
+    )
+    post_step(client, link, "emergency-2", {"cauda_equina.onset_days": "30"})
+    response = post_step(client, link, "emergency", EMERGENCY_ALL_NO)
+    assert response.headers["location"] == f"/p/{link}/step/about"
+    assert "cauda_equina.onset_days" not in _draft_answers(database, link)
 
 
 def test_a_child_is_refused_next_to_the_age_field_and_nothing_is_saved(
@@ -165,9 +258,11 @@ def test_the_review_marks_unanswered_warning_sign_questions(client: TestClient) 
     review = client.get(f"/p/{link}/review")
     assert review.status_code == 200
     assert "Check your answers" in review.text
-    assert "tag-warning" in review.text  # e.g. fever was never answered
+    assert "tag-warning" in review.text  # e.g. weight loss was never answered
     for step in STEPS:
-        assert f'href="/p/{link}/step/{step.slug}"' in review.text
+        if step.slug != "emergency-2":  # no follow-up applies to all-no answers
+            assert f'href="/p/{link}/step/{step.slug}"' in review.text
+    assert "/step/emergency-2" not in review.text
 
 
 def test_sending_the_answers_shows_urgency_plan_imaging_surgery_and_safety_net(
@@ -175,7 +270,9 @@ def test_sending_the_answers_shows_urgency_plan_imaging_surgery_and_safety_net(
 ) -> None:
     # Fever with back pain: urgent GP or NHS 111 (reference.md 1.1 and 1.10, NHS [V-2nd]).
     link = start(client)
-    answer_all(client, link, {"warning-signs": {"systemic.fever": "yes"}})
+    # Not sure about leg weakness: a yes could still make it an emergency, so it is still to ask.
+    emergency = {"systemic.fever": "yes", "neurology.leg_weakness": "unknown"}
+    answer_all(client, link, {"emergency": emergency})
     response = submit(client, link)
     assert response.headers["location"] == f"/p/{link}/result"
     page = client.get(f"/p/{link}/result")
@@ -251,10 +348,7 @@ def test_the_startback_step_says_when_the_licensed_wording_is_missing(
     client: TestClient,
 ) -> None:
     link = start(client)
-    for slug in ("emergency", "about", "where", "pain"):
-        post_step(client, link, slug, MINIMAL[slug])
-    for slug in ("limbs", "warning-signs", "history", "inflammatory"):
-        post_step(client, link, slug, {})
+    answer_until(client, link, "startback")
     page = client.get(f"/p/{link}/step/startback")
     assert page.status_code == 200
     assert "not installed on this server" in page.text
@@ -310,10 +404,7 @@ def test_startback_answers_are_not_recorded_when_the_wording_was_never_shown(
     client: TestClient, database: Database
 ) -> None:
     link = start(client)
-    for slug in ("emergency", "about", "where", "pain"):
-        post_step(client, link, slug, MINIMAL[slug])
-    for slug in ("limbs", "warning-signs", "history", "inflammatory"):
-        post_step(client, link, slug, {})
+    answer_until(client, link, "startback")
     response = post_step(client, link, "startback", {"startback.q1": "true"})
     assert response.status_code == 303
     assert not any(key.startswith("startback.") for key in _draft_answers(database, link))

@@ -568,6 +568,16 @@ HEALTH = Step(
                 # Blood thinners: a knowledge-base question on the emergency screen.
             ),
         ),
+        Fieldset(
+            legend="Pregnancy",
+            questions=(
+                _yes_no(
+                    "health.pregnant",
+                    "Are you pregnant, or could you be?",
+                    "Some medicines and scans are not safe in pregnancy.",
+                ),
+            ),
+        ),
     ),
 )
 
