@@ -76,10 +76,10 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
     """Add decision columns to a fact table (one row per person)."""
     built = compiled(knowledge or kb.default())
     df = facts.lazy()
-    for name, check in built.derived:
-        df = df.with_columns(_exact(check).alias(name))
-    for pattern_id, check in built.patterns:
-        df = df.with_columns(_exact(check).alias(f"pattern.{pattern_id}"))
+    for derived in built.derived:
+        df = df.with_columns(_exact(derived.check).alias(derived.entry))
+    for pattern in built.patterns:
+        df = df.with_columns(_exact(pattern.check).alias(f"pattern.{pattern.entry}"))
 
     rule_columns = []
     for rule in built.red_flags:
@@ -129,7 +129,7 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
             [(_exact(r.check), "true" if r.entry.indicated else "false") for r in built.imaging]
         ).alias("imaging.indicated_text")
     )
-    pattern_order = [pattern_id for pattern_id, _check in built.patterns]
+    pattern_order = [pattern.entry for pattern in built.patterns]
     primary: Any = pl.when(_fired(pl.col(f"pattern.{pattern_order[0]}"))).then(
         pl.lit(pattern_order[0])
     )

@@ -12,11 +12,21 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from spinepath.assessment import Level
-from spinepath.conditions import Condition, any_of, constant, negated, substitute
-from spinepath.exact import Domain, Exact
+from spinepath.codegen import compile_kleene
+from spinepath.conditions import (
+    Condition,
+    Facts,
+    FactValue,
+    Tri,
+    any_of,
+    constant,
+    negated,
+    substitute,
+)
+from spinepath.exact import Domain, Evaluator, Exact, value_atoms
 from spinepath.facts import fact_domains
 from spinepath.kb import (
     CareItem,
@@ -47,14 +57,30 @@ _RANK_TESTS: dict[str, Callable[[int, int], bool]] = {
 
 @dataclass(frozen=True)
 class Compiled(Generic[T]):
-    """A knowledge-base entry with its condition compiled."""
+    """A knowledge-base entry with its condition compiled twice.
+
+    ``check`` is exact over answers (derived facts inlined): what-if questions use it, since it
+    reads nothing but answers. ``evaluate`` first runs Kleene logic over the condition as written,
+    reading derived facts, patterns, criteria and concern ranks the engine has already worked out
+    exactly; a definite result there is always right (Kleene over exact parts is sound), and only
+    an unknown one falls back to ``check``.
+    """
 
     entry: T
     check: Exact
+    fast: Evaluator
+    fast_is_exact: bool = False
+    """Kleene over exact parts is itself exact when no two parts read a common answer."""
 
     @property
     def reads(self) -> tuple[str, ...]:
         return self.check.facts
+
+    def evaluate(self, facts: Facts) -> Tri:
+        result = self.fast(facts, facts)
+        if result is not None or self.fast_is_exact:
+            return result
+        return self.check(facts)
 
 
 @dataclass
@@ -62,8 +88,8 @@ class CompiledKnowledge:
     knowledge: KnowledgeBase
     domains: Mapping[str, Domain]
     definitions: dict[str, Condition] = field(default_factory=dict)
-    derived: list[tuple[str, Exact]] = field(default_factory=list)
-    patterns: list[tuple[str, Exact]] = field(default_factory=list)
+    derived: list[Compiled[str]] = field(default_factory=list)
+    patterns: list[Compiled[str]] = field(default_factory=list)
     questions: list[tuple[QuestionDef, Exact | None]] = field(default_factory=list)
     red_flags: list[Compiled[RedFlagRule]] = field(default_factory=list)
     level_rules: list[Compiled[LevelRule]] = field(default_factory=list)
@@ -76,6 +102,10 @@ class CompiledKnowledge:
     triage_reading: dict[str, list[int]] = field(default_factory=dict)
     """Answer name -> indexes into ``triage_rules`` of the rules that read it."""
     status_reading: dict[str, list[int]] = field(default_factory=dict)
+    derived_reading: dict[str, list[Compiled[str]]] = field(default_factory=dict)
+    """Answer name -> derived facts and patterns (in order) whose value depends on it."""
+    answer_options: dict[str, list[tuple[str, FactValue]]] = field(default_factory=dict)
+    """Filled on first use by ``spinepath.engine.answer_options``."""
 
     @property
     def triage_rules(self) -> list[Compiled[RedFlagRule] | Compiled[LevelRule]]:
@@ -83,6 +113,27 @@ class CompiledKnowledge:
 
     def compile(self, condition: Condition) -> Exact:
         return Exact(self.inline(condition), self.domains)
+
+    def rule(self, entry: T, condition: Condition) -> Compiled[T]:
+        return Compiled(
+            entry,
+            self.compile(condition),
+            compile_kleene(condition, _concern_range),
+            self._parts_independent(condition),
+        )
+
+    def _parts_independent(self, condition: Condition) -> bool:
+        # A concern's rank range is not exact (rules of one concern share answers), so a
+        # condition reading one always keeps the exact fallback.
+        seen: set[str] = set()
+        for atom in value_atoms(condition):
+            if (atom.fact or "").startswith("concern."):
+                return False
+            answers = self.inline(atom).facts()
+            if seen & answers:
+                return False
+            seen |= answers
+        return True
 
     def inline(self, condition: Condition) -> Condition:
         """The condition rewritten over answers (see the module docstring)."""
@@ -136,19 +187,52 @@ class CompiledKnowledge:
         return negated(found) if atom.negate else found
 
     def list(self, entries: Sequence[T], condition: Callable[[T], Condition]) -> list[Compiled[T]]:
-        return [Compiled(entry, self.compile(condition(entry))) for entry in entries]
+        return [self.rule(entry, condition(entry)) for entry in entries]
+
+
+def rank_names(code: str) -> tuple[str, str]:
+    """Fact names of a concern's rank range: at least (fired rules), at most (fired or unknown)."""
+    return f"concern.{code}.rank", f"concern.{code}.rank_max"
+
+
+def _concern_range(atom: Condition) -> Evaluator | None:
+    """``concern.X.rank OP k`` and ``concern.X`` read as three-valued from the rank range."""
+    name = atom.fact or ""
+    if not name.startswith("concern.") or atom.op == "unanswered":
+        return None
+    parts = name.split(".")
+    low_name, high_name = rank_names(parts[1])
+    negate = atom.negate
+    if len(parts) == 2:
+        test: Callable[[int], bool] = lambda rank: rank >= 0  # noqa: E731
+    else:
+        compare = _RANK_TESTS[atom.op or "=="]
+        threshold = int(atom.value)  # type: ignore[arg-type]
+        test = lambda rank: compare(rank, threshold)  # noqa: E731
+
+    # Every (at least, at most) pair of ranks, worked out once.
+    table: dict[tuple[int, int], Tri] = {}
+    for low in _RANKS:
+        for high in _RANKS:
+            outcomes = {test(rank) for rank in _RANKS if low <= rank <= high}
+            table[low, high] = outcomes.pop() != negate if len(outcomes) == 1 else None
+
+    def in_range(values: Facts, answered: Facts) -> Tri:
+        return table[cast(int, values[low_name]), cast(int, values[high_name])]
+
+    return in_range
 
 
 def _build(knowledge: KnowledgeBase) -> CompiledKnowledge:
     out = CompiledKnowledge(knowledge=knowledge, domains=fact_domains())
     for derived in knowledge.derived:
-        condition = out.inline(derived.when)
-        out.definitions[derived.id] = condition
-        out.derived.append((derived.id, Exact(condition, out.domains)))
+        compiled_rule = out.rule(derived.id, derived.when)
+        out.definitions[derived.id] = compiled_rule.check.condition
+        out.derived.append(compiled_rule)
     for pattern in knowledge.patterns.types:
-        condition = out.inline(pattern.when)
-        out.definitions[f"pattern.{pattern.id}"] = condition
-        out.patterns.append((pattern.id, Exact(condition, out.domains)))
+        compiled_rule = out.rule(pattern.id, pattern.when)
+        out.definitions[f"pattern.{pattern.id}"] = compiled_rule.check.condition
+        out.patterns.append(compiled_rule)
     out.red_flags = out.list(knowledge.red_flags, lambda r: r.when)
     out.level_rules = out.list(knowledge.levels.rules, lambda r: r.when)
     out.criteria = out.list(knowledge.surgery.criteria, lambda c: c.when)
@@ -169,6 +253,9 @@ def _build(knowledge: KnowledgeBase) -> CompiledKnowledge:
     for index, rule in enumerate(out.triage_rules):
         for name in rule.reads:
             out.triage_reading.setdefault(name, []).append(index)
+    for compiled_fact in (*out.derived, *out.patterns):
+        for name in compiled_fact.reads:
+            out.derived_reading.setdefault(name, []).append(compiled_fact)
     for index, status in enumerate(out.statuses):
         for name in status.reads:
             out.status_reading.setdefault(name, []).append(index)

@@ -34,7 +34,7 @@ from spinepath.assessment import (
     Triage,
     most_urgent,
 )
-from spinepath.compiled import Compiled, CompiledKnowledge
+from spinepath.compiled import Compiled, CompiledKnowledge, rank_names
 from spinepath.compiled import compiled as compiled_knowledge
 from spinepath.conditions import Tri
 from spinepath.exact import BOOL, Domain, constants_by_fact
@@ -102,28 +102,26 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     facts = flatten(intake)
     trace: list[TraceEntry] = []
 
-    for name, check in compiled.derived:
-        facts[name] = check(facts)
-    pattern_results: dict[str, bool | None] = {}
-    for pattern_id, check in compiled.patterns:
-        pattern_results[pattern_id] = facts[f"pattern.{pattern_id}"] = check(facts)
+    _derive(compiled, facts)
+    pattern_results: dict[str, Tri] = {
+        p.entry: facts[f"pattern.{p.entry}"]  # type: ignore[misc]
+        for p in compiled.patterns
+    }
 
     # --- red flags, concerns and triage -------------------------------------------------------
-    rule_values = [rule.check(facts) for rule in compiled.triage_rules]
+    rule_values = [rule.evaluate(facts) for rule in compiled.triage_rules]
     n_flags = len(compiled.red_flags)
-    fired = [r for r, v in zip(compiled.red_flags, rule_values[:n_flags], strict=True) if v]
-    for code in knowledge.concerns:
-        ranks = [r.entry.level.rank for r in fired if r.entry.concern == code]
-        facts[f"concern.{code}.rank"] = max(ranks, default=-1)
-        facts[f"concern.{code}"] = bool(ranks)
+    flag_values = rule_values[:n_flags]
+    fired = [r for r, v in zip(compiled.red_flags, flag_values, strict=True) if v]
+    _concern_ranges(compiled, facts, flag_values)
     fired_levels = [
         r for r, v in zip(compiled.level_rules, rule_values[n_flags:], strict=True) if v
     ]
     rule_level = _triage_level(compiled, rule_values)
 
     for criterion in compiled.criteria:
-        facts[f"criterion.{criterion.entry.code}"] = criterion.check(facts)
-    status_values = [status.check(facts) for status in compiled.statuses]
+        facts[f"criterion.{criterion.entry.code}"] = criterion.evaluate(facts)
+    status_values = [status.evaluate(facts) for status in compiled.statuses]
 
     still_to_ask = _still_to_ask(compiled, facts, rule_values, rule_level, status_values)
     floor = knowledge.levels.unanswered_floor
@@ -307,23 +305,44 @@ def _what_if(
 ) -> Question | None:
     triage_rules = compiled.triage_rules
     status_now = _status_index(status_values)
-    reading = compiled.triage_reading.get(name, [])
-    status_reading = compiled.status_reading.get(name, [])
+    # An answer can only change a rule that is unknown now, or one that reads whether this
+    # question was answered; a status after the current one cannot become the first that holds.
+    reading = [
+        i
+        for i in compiled.triage_reading.get(name, [])
+        if rule_values[i] is None or name in triage_rules[i].check.state
+    ]
+    status_reading = [
+        i
+        for i in compiled.status_reading.get(name, [])
+        if i <= status_now
+        and (status_values[i] is None or name in compiled.statuses[i].check.state)
+    ]
     if not reading and not status_reading:
         return None
     effects: list[AnswerEffect] = []
     rule_ids: list[str] = []
     highest: Level | None = None
-    trial = dict(facts)
     for answer, value in answer_options(compiled, name):
+        trial = dict(facts)
         trial[name] = value
+        patterns = {p.entry for p in compiled.patterns}
+        for derived in compiled.derived_reading.get(name, ()):
+            key = f"pattern.{derived.entry}" if derived.entry in patterns else derived.entry
+            trial[key] = derived.evaluate(trial)
         values = list(rule_values)
         for index in reading:
-            values[index] = triage_rules[index].check(trial)
+            values[index] = triage_rules[index].evaluate(trial)
         level = _triage_level(compiled, values)
         statuses = list(status_values)
-        for index in status_reading:
-            statuses[index] = compiled.statuses[index].check(trial)
+        if status_reading:
+            _concern_ranges(compiled, trial, values[: len(compiled.red_flags)])
+            for criterion in compiled.criteria:
+                trial[f"criterion.{criterion.entry.code}"] = criterion.evaluate(trial)
+            for index in status_reading:
+                # Kleene over the exact parts: sound, and a status change it cannot see is
+                # only left out of the list, never claimed.
+                statuses[index] = compiled.statuses[index].fast(trial, trial)
         status = _status_index(statuses)
         if level is rule_level and status == status_now:
             continue
@@ -358,6 +377,13 @@ def question_text(name: str) -> str:
 
 def answer_options(compiled: CompiledKnowledge, name: str) -> list[tuple[str, FactValue]]:
     """One value for each answer that can matter, with how to say it."""
+    found = compiled.answer_options.get(name)
+    if found is None:
+        found = compiled.answer_options[name] = _answer_options(compiled, name)
+    return found
+
+
+def _answer_options(compiled: CompiledKnowledge, name: str) -> list[tuple[str, FactValue]]:
     domain = compiled.domains.get(name, BOOL)
     if domain.kind == "bool":
         return [("yes", True), ("no", False)]
@@ -452,7 +478,7 @@ def _pattern(
     types: list[PatternType] = [p.id for p in knowledge.patterns.types if results[p.id] is True]
     primary: PatternType = types[0] if types else "non_specific"
     chosen = next(p for p in knowledge.patterns.types if p.id == primary)
-    check = dict(compiled.patterns)[primary]
+    check = next(p.check for p in compiled.patterns if p.entry == primary)
     description = chosen.description
     if not types:
         description = (
@@ -541,7 +567,7 @@ def _surgical(
 
 
 def _first(rules: Sequence[Compiled[T]], facts: Facts) -> Compiled[T]:
-    return next(r for r in rules if r.check(facts) is True)
+    return next(r for r in rules if r.evaluate(facts) is True)
 
 
 def _imaging(compiled: CompiledKnowledge, facts: Facts) -> ImagingAdvice:
@@ -568,7 +594,7 @@ def _items(items: Sequence[Compiled[kb.CareItem]], facts: Facts) -> list[PlanIte
             sources=list(item.entry.sources),
         )
         for item in items
-        if item.check(facts) is True
+        if item.evaluate(facts) is True
     ]
 
 
@@ -595,7 +621,7 @@ def _care_plan(compiled: CompiledKnowledge, facts: Facts) -> CarePlan:
                 sources=list(item.entry.sources),
             )
             for item in compiled.not_recommended
-            if item.check(facts) is True
+            if item.evaluate(facts) is True
         ],
     )
 
@@ -604,8 +630,32 @@ def facts_for(data: dict[str, object], knowledge: KnowledgeBase | None = None) -
     """Facts (with derived ones) for answers gathered so far, to decide which questions to ask."""
     compiled = compiled_knowledge(knowledge or kb.default())
     facts = flatten(Intake.model_validate(data))
-    for name, check in compiled.derived:
-        facts[name] = check(facts)
-    for pattern_id, check in compiled.patterns:
-        facts[f"pattern.{pattern_id}"] = check(facts)
+    _derive(compiled, facts)
     return facts
+
+
+def _concern_ranges(compiled: CompiledKnowledge, facts: Facts, flag_values: Sequence[Tri]) -> None:
+    """Each concern's rank: at least that of its fired rules, at most that of fired or unknown."""
+    low: dict[str, int] = dict.fromkeys(compiled.knowledge.concerns, -1)
+    high = dict(low)
+    for rule, value in zip(compiled.red_flags, flag_values, strict=True):
+        code = rule.entry.concern
+        if code is None or value is False:
+            continue
+        rank = rule.entry.level.rank
+        high[code] = max(high[code], rank)
+        if value:
+            low[code] = max(low[code], rank)
+    for code in low:
+        low_name, high_name = rank_names(code)
+        facts[low_name] = low[code]
+        facts[high_name] = high[code]
+        facts[f"concern.{code}"] = low[code] >= 0
+
+
+def _derive(compiled: CompiledKnowledge, facts: Facts) -> None:
+    """Add derived facts and pain patterns, in order (a later one may read an earlier one)."""
+    for derived in compiled.derived:
+        facts[derived.entry] = derived.evaluate(facts)
+    for pattern in compiled.patterns:
+        facts[f"pattern.{pattern.entry}"] = pattern.evaluate(facts)

@@ -30,16 +30,18 @@ from typing import cast
 
 import polars as pl
 
+from spinepath.codegen import compile_kleene
 from spinepath.conditions import COMPARISONS, Condition, Facts, FactValue, Tri
 
 Evaluator = Callable[[Facts, Facts], Tri]
 """``evaluate(values, answered)``: ``values`` may hold tried answers; ``answered`` never does."""
 
-# Beyond this many combinations of unanswered shared facts' values, one person's condition keeps
-# its (sound) Kleene value. A population expression tries every combination of every shared fact
-# only up to EXPRESSION_COMBINATIONS; beyond that it asks the per-person evaluator for the rows
-# Kleene leaves unknown, so the two paths can never disagree.
-MAX_COMBINATIONS = 4096
+# Beyond this many trial evaluations, one person's condition keeps its (sound) unknown; trying
+# stops early in most branches, and never reaches this when a condition's shared facts have at
+# most EXPRESSION_COMBINATIONS value combinations. A population expression tries every
+# combination of every shared fact only up to EXPRESSION_COMBINATIONS; beyond that it asks the
+# per-person evaluator for the rows Kleene leaves unknown, so the two paths can never disagree.
+MAX_EVALUATIONS = 1024
 EXPRESSION_COMBINATIONS = 64
 
 
@@ -89,6 +91,18 @@ def value_atoms(condition: Condition) -> Iterator[Condition]:
         yield from value_atoms(child)
 
 
+def state_facts(condition: Condition) -> frozenset[str]:
+    """Facts read for whether they were answered (``is unanswered``, ``none_true``)."""
+    if condition.kind == "atom":
+        return frozenset({condition.fact or ""}) if condition.op == "unanswered" else frozenset()
+    if condition.kind == "none_true":
+        return condition.facts()
+    out: frozenset[str] = frozenset()
+    for child in condition.children:
+        out |= state_facts(child)
+    return out
+
+
 def constants_by_fact(condition: Condition) -> dict[str, set[FactValue]]:
     out: dict[str, set[FactValue]] = {}
     for atom in value_atoms(condition):
@@ -103,21 +117,30 @@ def constants_by_fact(condition: Condition) -> dict[str, set[FactValue]]:
 
 def shared_facts(condition: Condition) -> tuple[str, ...]:
     counts = Counter(atom.fact for atom in value_atoms(condition))
-    return tuple(sorted(cast(str, name) for name, n in counts.items() if n > 1))
+    # Most-read first: trying them first settles the most atoms soonest.
+    shared = [cast(str, name) for name, n in counts.items() if n > 1]
+    return tuple(sorted(shared, key=lambda name: (-counts[name], name)))
 
 
 # --- per person --------------------------------------------------------------------------------
 
 
-def kleene(condition: Condition) -> Evaluator:
-    """A closure doing Kleene evaluation: much faster than walking the tree for every person."""
+Special = Callable[[Condition], Evaluator | None]
+
+
+def kleene(condition: Condition, special: Special | None = None) -> Evaluator:
+    """A closure doing Kleene evaluation: much faster than walking the tree for every person.
+
+    ``special`` may supply the evaluator of an atom (e.g. one reading a computed range).
+    """
     kind = condition.kind
     if kind == "const":
         constant = bool(condition.value)
         return lambda values, answered: constant
     if kind == "atom":
-        return _atom(condition)
-    children = [kleene(c) for c in condition.children]
+        found = special(condition) if special is not None else None
+        return found if found is not None else _atom(condition)
+    children = [kleene(c, special) for c in condition.children]
     if kind == "all":
 
         def all_(values: Facts, answered: Facts) -> Tri:
@@ -213,12 +236,13 @@ def _atom(condition: Condition) -> Evaluator:
 class Exact:
     """An exact evaluator for one condition (see the module docstring)."""
 
-    __slots__ = ("_kleene", "_shared", "_values", "condition", "facts")
+    __slots__ = ("_kleene", "_shared", "_values", "condition", "facts", "state")
 
     def __init__(self, condition: Condition, domains: Domains) -> None:
         self.condition = condition
         self.facts: tuple[str, ...] = tuple(sorted(condition.facts()))
-        self._kleene = kleene(condition)
+        self.state = state_facts(condition)
+        self._kleene = compile_kleene(condition)
         shared = shared_facts(condition)
         constants = constants_by_fact(condition)
         self._shared = shared
@@ -247,21 +271,41 @@ class Exact:
         unknown = [name for name in self._shared if facts.get(name) is None]
         if not unknown:
             return None
-        total = 1
-        for name in unknown:
-            total *= len(self._values[name])
-        if total > MAX_COMBINATIONS:
-            return None
-        trial = dict(facts)
+        budget = [MAX_EVALUATIONS]
+        return self._split(dict(facts), facts, unknown, 0, budget)
+
+    def _split(
+        self,
+        trial: dict[str, FactValue],
+        facts: Facts,
+        unknown: list[str],
+        at: int,
+        budget: list[int],
+    ) -> Tri:
+        """Try each value of the next unanswered shared fact; stop as soon as both outcomes occur.
+
+        A branch where Kleene is already definite needs no further trying; once every shared
+        fact has a value the rest is read-once, so Kleene's unknown there is exact.
+        """
+        name = unknown[at]
         seen: set[bool] = set()
-        for combination in itertools.product(*(self._values[n] for n in unknown)):
-            trial.update(zip(unknown, combination, strict=True))
+        for value in self._values[name]:
+            budget[0] -= 1
+            if budget[0] < 0:
+                trial[name] = None
+                return None  # out of budget: unknown is always a sound answer
+            trial[name] = value
             outcome = self._kleene(trial, facts)
+            if outcome is None and at + 1 < len(unknown):
+                outcome = self._split(trial, facts, unknown, at + 1, budget)
             if outcome is None:
+                trial[name] = None
                 return None
             seen.add(outcome)
             if len(seen) == 2:
+                trial[name] = None
                 return None
+        trial[name] = None
         return seen.pop()
 
 
