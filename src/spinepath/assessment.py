@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ASSESSMENT_VERSION: Literal["1"] = "1"
+ASSESSMENT_VERSION: Literal["2"] = "2"
 
 FactValue = bool | int | float | str | None
 
@@ -211,14 +211,14 @@ class TraceEntry(OutModel):
 
 
 class Assessment(OutModel):
-    assessment_version: Literal["1"] = ASSESSMENT_VERSION
+    assessment_version: Literal["2"] = ASSESSMENT_VERSION
     engine_version: str
     knowledge_version: str
     notice: str
     triage: Triage
     concerns: list[Concern]
     pattern: PainPattern
-    startback: StartBackResult | None
+    startback: StartBackResult
     care_plan: CarePlan
     imaging: ImagingAdvice
     surgical: SurgicalCandidacy

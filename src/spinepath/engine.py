@@ -37,7 +37,7 @@ from spinepath.assessment import (
 from spinepath.compiled import Compiled, CompiledKnowledge, rank_names
 from spinepath.compiled import compiled as compiled_knowledge
 from spinepath.conditions import Tri
-from spinepath.exact import BOOL, Domain, constants_by_fact
+from spinepath.exact import BOOL, Domain, value_atoms
 from spinepath.facts import Facts, field_description, flatten
 from spinepath.intake import Intake
 from spinepath.kb import KnowledgeBase
@@ -389,21 +389,26 @@ def _answer_options(compiled: CompiledKnowledge, name: str) -> list[tuple[str, F
         return [("yes", True), ("no", False)]
     if domain.kind in {"enum", "text"}:
         return [(str(v), v) for v in domain.values]
-    constants: set[FactValue] = set()
+    # Whole-number answers: the points where some comparison changes its mind start a new
+    # interval; inside one, every rule gives the same answer, so one value speaks for it.
+    starts: set[float] = set()
     for rule in [*compiled.triage_rules, *compiled.statuses]:
-        if name in rule.reads:
-            constants |= constants_by_fact(rule.check.condition).get(name, set())
-    cuts = sorted(c for c in constants if isinstance(c, int | float) and not isinstance(c, bool))
+        if name not in rule.reads:
+            continue
+        for atom in value_atoms(rule.check.condition):
+            value = atom.value
+            if atom.fact != name or not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            if atom.op in {"<", ">=", "==", "!="}:
+                starts.add(value)
+            if atom.op in {">", "<=", "==", "!="}:
+                starts.add(value + 1)
+    bounds = sorted(p for p in starts if domain.low < p <= domain.high)
     out: list[tuple[str, FactValue]] = []
-    low = domain.low
-    # Intervals between the cut points; every comparison is constant inside one.
-    for cut in cuts:
-        for lo, hi in ((low, cut - 1), (cut, cut)):
-            if lo <= hi and lo >= domain.low:
-                out.append((_interval(lo, hi, domain), int(lo) if domain.kind == "int" else lo))
-        low = cut + 1
-    if low <= domain.high:
-        out.append((_interval(low, domain.high, domain), int(low) if domain.kind == "int" else low))
+    for low, high in zip(
+        [domain.low, *bounds], [*(b - 1 for b in bounds), domain.high], strict=True
+    ):
+        out.append((_interval(low, high, domain), int(low) if domain.kind == "int" else low))
     return out
 
 

@@ -73,8 +73,10 @@ def print_assessment(a: Assessment, console: Console) -> None:
         highlight=False,
     )
     console.print(f"  [dim]{p.duration_definition}[/]", highlight=False)
-    if a.startback is not None:
-        s = a.startback
+    s = a.startback
+    if s.risk_group is None:
+        console.print(f"\n[bold]STarT Back[/]: {s.matched_care}", highlight=False)
+    else:
         console.print(
             f"\n[bold]STarT Back[/]: total {s.total}/9, psychosocial {s.psychosocial}/5 → "
             f"[bold]{s.risk_group} risk[/]. {s.matched_care}",

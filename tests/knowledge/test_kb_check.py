@@ -69,6 +69,22 @@ def _set_field(name: str, value: object) -> Callable[[list[dict[str, object]]], 
     return change
 
 
+def _drop_field(name: str) -> Callable[[list[dict[str, object]]], None]:
+    def change(rules: list[dict[str, object]]) -> None:
+        del next(r for r in rules if r["id"] == "RF-FEVER")[name]
+
+    return change
+
+
+def _set_evidence(**fields: str) -> Callable[[list[dict[str, object]]], None]:
+    def change(rules: list[dict[str, object]]) -> None:
+        evidence = next(r for r in rules if r["id"] == "RF-FEVER")["evidence"]
+        assert isinstance(evidence, dict)
+        evidence.update(fields)
+
+    return change
+
+
 def _duplicate(rules: list[dict[str, object]]) -> None:
     rules.append(dict(next(r for r in rules if r["id"] == "RF-FEVER")))
 
@@ -97,6 +113,20 @@ BREAKAGES: dict[str, tuple[Callable[[list[dict[str, object]]], None], list[str]]
         ["RF-FEVER", "most_of"],
     ),
     "unknown urgency level": (_set_field("level", "whenever"), ["RF-FEVER", "level"]),
+    "red flag without diagnostic evidence": (_drop_field("evidence"), ["RF-FEVER", "evidence"]),
+    "evidence source not in the registry": (
+        _set_evidence(source="NO-SUCH-SOURCE"),
+        ["RF-FEVER", "NO-SUCH-SOURCE"],
+    ),
+    # A post-test probability must come from a study, not from a guideline or a web page.
+    "diagnostic figure sourced to a guideline": (
+        _set_evidence(kind="post_test_probability", source="NICE-NG59"),
+        ["RF-FEVER", "post_test_probability", "guideline"],
+    ),
+    "guideline evidence sourced to a web page": (
+        _set_evidence(kind="guideline", source="PHYSIO-THORACIC-MIMICS"),
+        ["RF-FEVER", "other"],
+    ),
 }
 
 

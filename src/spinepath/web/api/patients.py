@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from spinepath.assessment import Assessment
 from spinepath.decision_aid import build_decision_aid
 from spinepath.decision_aid.models import DecisionAid
 from spinepath.decision_aid.values import ValuesAnswers, with_values
@@ -32,6 +31,7 @@ from spinepath.web.api.schemas import (
 )
 from spinepath.web.api.scores import score_answers, unprocessable
 from spinepath.web.deps import PATIENT_LINK_PATH, ClinicPatient, ClinicPrincipal, DbSession, audit
+from spinepath.web.stored import load_assessment
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 
@@ -240,7 +240,7 @@ def _patient_aid(session: DbSession, patient: Patient) -> DecisionAid:
     if record is None:
         raise HTTPException(status_code=404, detail="no assessment yet for this patient")
     intake = Intake.model_validate(record.intake)
-    return build_decision_aid(intake, Assessment.model_validate(record.assessment))
+    return build_decision_aid(intake, load_assessment(record))
 
 
 def _apply_values(aid: DecisionAid, values: ValuesAnswers) -> DecisionAid:

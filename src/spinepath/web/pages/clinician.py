@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spinepath.assessment import Assessment
 from spinepath.decision_aid.render import LEANING_WORDS
 from spinepath.instruments.errors import InstrumentError
 from spinepath.store import repository
@@ -37,6 +36,7 @@ from spinepath.web.pages.clinical import Stop, emergency_stop
 from spinepath.web.pages.followups import progress_report, progress_svg
 from spinepath.web.pages.patient import absolute_link, redirect
 from spinepath.web.pages.rendering import render
+from spinepath.web.stored import load_assessment
 
 router = APIRouter(include_in_schema=False)
 
@@ -154,7 +154,7 @@ def stopped_first(session: Session, rows: list[repository.WorklistRow]) -> list[
 
 def _patient_context(session: DbSession, patient: Patient, settings: AppSettings) -> dict[str, Any]:
     records = repository.list_assessments(session, patient)
-    assessments = [(r, Assessment.model_validate(r.assessment)) for r in records]
+    assessments = [(r, load_assessment(r)) for r in records]
     draft = repository.load_draft(session, patient)
     stop = emergency_stop(dict(draft.answers)) if draft is not None else None
     try:

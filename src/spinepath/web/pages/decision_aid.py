@@ -32,6 +32,7 @@ from spinepath.store import repository
 from spinepath.store.models import AssessmentRecord, Patient
 from spinepath.web.deps import DbSession, PatientFromLink
 from spinepath.web.pages.patient import patient_url, redirect
+from spinepath.web.stored import load_assessment
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,7 +137,7 @@ async def record_values(
     record = repository.latest_assessment(session, patient)
     if record is None:
         return redirect(patient_url(link_token))
-    assessment = Assessment.model_validate(record.assessment)
+    assessment = load_assessment(record)
     aid = _aid(record, assessment)
     form = await request.form()
     answers, errors = read_values(form, aid)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from spinepath.assessment import Assessment, CandidacyStatus
+from spinepath.assessment import CandidacyStatus
 from spinepath.store import repository
 from spinepath.store.models import AssessmentRecord, Patient
 from spinepath.web.deps import DbSession, PatientFromLink, get_settings_dep
@@ -19,6 +19,7 @@ from spinepath.web.pages.decision_aid import DecisionAidView, decision_aid_secti
 from spinepath.web.pages.followups import follow_up_overview
 from spinepath.web.pages.patient import absolute_link, patient_url, redirect
 from spinepath.web.pages.rendering import STATIC_DIR, render, templates
+from spinepath.web.stored import load_assessment
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,10 +31,6 @@ SURGERY_ON_THE_TABLE = frozenset(
     }
 )
 """Candidacy statuses for which the surgery decision aid is offered."""
-
-
-def load_assessment(record: AssessmentRecord) -> Assessment:
-    return Assessment.model_validate(record.assessment)
 
 
 def _result_context(
