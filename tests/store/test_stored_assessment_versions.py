@@ -27,7 +27,10 @@ def test_it_reads_an_assessment_stored_in_the_current_version_as_stored() -> Non
 
 def test_it_assesses_again_an_assessment_stored_in_an_earlier_version() -> None:
     intake = json.loads(EXAMPLE.read_text(encoding="utf-8"))
-    old = {"assessment_version": "1", "triage": {"still_to_ask": [{"if_yes": "emergency"}]}}
+    old: dict[str, object] = {
+        "assessment_version": "1",
+        "triage": {"still_to_ask": [{"if_yes": "emergency"}]},
+    }
     loaded = load_assessment(_record(old, intake))
     assert loaded.assessment_version == ASSESSMENT_VERSION
     assert loaded.triage.still_to_ask
