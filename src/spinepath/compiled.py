@@ -276,5 +276,5 @@ def compiled(knowledge: KnowledgeBase) -> CompiledKnowledge:
     if found is not None and found[0]() is knowledge:
         return found[1]
     built = _build(knowledge)
-    _CACHE[key] = (weakref.ref(knowledge, lambda _ref: _CACHE.pop(key, None)), built)
+    _CACHE[key] = (weakref.ref(knowledge, lambda _ref, cache=_CACHE: cache.pop(key, None)), built)
     return built

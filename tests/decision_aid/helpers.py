@@ -17,6 +17,7 @@ from spinepath.assessment import (
     NextStep,
     PainPattern,
     PatternType,
+    StartBackResult,
     SurgicalCandidacy,
     Triage,
 )
@@ -98,7 +99,9 @@ def make_assessment(
             primary=primary,
             description=primary,
         ),
-        startback=None,
+        startback=StartBackResult(
+            total=None, psychosocial=None, risk_group=None, matched_care="Not known."
+        ),
         care_plan=CarePlan(
             now=[],
             next_step=NextStep(review_after_weeks=6, text="Review."),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from spinepath.assessment import ASSESSMENT_VERSION
 from web_api.intakes import cauda_equina_symptoms, low_back_pain
 
 URL = "/api/v1/assessments"
@@ -20,7 +21,7 @@ def test_it_assesses_an_intake_without_signing_in(client: TestClient) -> None:
     response = client.post(URL, json=low_back_pain())
     assert response.status_code == 200
     body = response.json()
-    assert body["assessment_version"] == "1"
+    assert body["assessment_version"] == ASSESSMENT_VERSION == "2"
     assert body["triage"]["level"] in {"self_care", "routine", "soon", "urgent", "emergency"}
 
 
