@@ -12,7 +12,8 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar, cast
+from functools import partial
+from typing import Any, Generic, TypeVar, cast
 
 from spinepath.assessment import Level
 from spinepath.codegen import compile_kleene
@@ -265,6 +266,12 @@ def _build(knowledge: KnowledgeBase) -> CompiledKnowledge:
 _CACHE: dict[int, tuple[weakref.ref[KnowledgeBase], CompiledKnowledge]] = {}
 
 
+def _evict(cache: dict[int, Any], key: int, _ref: object) -> None:
+    # The cache is bound when the reference is made: at interpreter exit module globals may
+    # already be gone when the callback runs.
+    cache.pop(key, None)
+
+
 def compiled(knowledge: KnowledgeBase) -> CompiledKnowledge:
     """One compiled form per knowledge-base object, dropped when the object is freed.
 
@@ -276,5 +283,5 @@ def compiled(knowledge: KnowledgeBase) -> CompiledKnowledge:
     if found is not None and found[0]() is knowledge:
         return found[1]
     built = _build(knowledge)
-    _CACHE[key] = (weakref.ref(knowledge, lambda _ref, cache=_CACHE: cache.pop(key, None)), built)
+    _CACHE[key] = (weakref.ref(knowledge, partial(_evict, _CACHE, key)), built)
     return built
