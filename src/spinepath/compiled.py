@@ -106,8 +106,9 @@ class CompiledKnowledge:
     triage_reading: dict[str, list[int]] = field(default_factory=dict)
     """Answer name -> indexes into ``triage_rules`` of the rules that read it."""
     status_reading: dict[str, list[int]] = field(default_factory=dict)
-    derived_reading: dict[str, list[Compiled[str]]] = field(default_factory=dict)
-    """Answer name -> derived facts and patterns (in order) whose value depends on it."""
+    derived_reading: dict[str, list[tuple[str, Compiled[str]]]] = field(default_factory=dict)
+    """Answer name -> (fact name, rule) of derived facts and patterns, in order, that read it."""
+    criteria_reading: dict[str, list[Compiled[CriterionDef]]] = field(default_factory=dict)
     answer_options: dict[str, list[tuple[str, FactValue]]] = field(default_factory=dict)
     """Filled on first use by ``spinepath.engine.answer_options``."""
 
@@ -257,9 +258,13 @@ def _build(knowledge: KnowledgeBase) -> CompiledKnowledge:
     for index, rule in enumerate(out.triage_rules):
         for name in rule.reads:
             out.triage_reading.setdefault(name, []).append(index)
-    for compiled_fact in (*out.derived, *out.patterns):
+    keyed = [(d.entry, d) for d in out.derived] + [(f"pattern.{p.entry}", p) for p in out.patterns]
+    for key, compiled_fact in keyed:
         for name in compiled_fact.reads:
-            out.derived_reading.setdefault(name, []).append(compiled_fact)
+            out.derived_reading.setdefault(name, []).append((key, compiled_fact))
+    for criterion in out.criteria:
+        for name in criterion.reads:
+            out.criteria_reading.setdefault(name, []).append(criterion)
     for index, status in enumerate(out.statuses):
         for name in status.reads:
             out.status_reading.setdefault(name, []).append(index)

@@ -91,6 +91,9 @@ def _triage_level(compiled: CompiledKnowledge, values: Sequence[Tri]) -> Level:
     return most_urgent(fired) if fired else Level.ROUTINE
 
 
+_BY_RANK = {level.rank: level for level in Level}
+
+
 def _status_index(values: Sequence[Tri]) -> int:
     return next(i for i, value in enumerate(values) if value is True)
 
@@ -113,7 +116,7 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     n_flags = len(compiled.red_flags)
     flag_values = rule_values[:n_flags]
     fired = [r for r, v in zip(compiled.red_flags, flag_values, strict=True) if v]
-    _concern_ranges(compiled, facts, flag_values)
+    facts.update(_concern_ranges(compiled, flag_values))
     fired_levels = [
         r for r, v in zip(compiled.level_rules, rule_values[n_flags:], strict=True) if v
     ]
@@ -323,26 +326,52 @@ def _what_if(
     effects: list[AnswerEffect] = []
     rule_ids: list[str] = []
     highest: Level | None = None
+    n_flags = len(compiled.red_flags)
+    trying = set(reading)
+    # The level from the rules this question cannot change (None when none fired).
+    others_rank: int | None = max(
+        (
+            rule.entry.level.rank
+            for i, (rule, value) in enumerate(zip(triage_rules, rule_values, strict=True))
+            if value and i not in trying
+        ),
+        default=None,
+    )
+    # Each answer is tried in place on the person's facts; what it overwrites is put back.
+    saved: dict[str, FactValue] = {}
+
+    def put(key: str, value: FactValue) -> None:
+        if key not in saved:
+            saved[key] = facts.get(key)
+        facts[key] = value
+
     for answer, value in answer_options(compiled, name):
-        trial = dict(facts)
-        trial[name] = value
-        patterns = {p.entry for p in compiled.patterns}
-        for derived in compiled.derived_reading.get(name, ()):
-            key = f"pattern.{derived.entry}" if derived.entry in patterns else derived.entry
-            trial[key] = derived.evaluate(trial)
-        values = list(rule_values)
-        for index in reading:
-            values[index] = triage_rules[index].evaluate(trial)
-        level = _triage_level(compiled, values)
-        statuses = list(status_values)
-        if status_reading:
-            _concern_ranges(compiled, trial, values[: len(compiled.red_flags)])
-            for criterion in compiled.criteria:
-                trial[f"criterion.{criterion.entry.code}"] = criterion.evaluate(trial)
-            for index in status_reading:
-                # Kleene over the exact parts: sound, and a status change it cannot see is
-                # only left out of the list, never claimed.
-                statuses[index] = compiled.statuses[index].fast(trial, trial)
+        try:
+            put(name, value)
+            for key, derived in compiled.derived_reading.get(name, ()):
+                put(key, derived.evaluate(facts))
+            values = list(rule_values)
+            rank = others_rank
+            for index in reading:
+                values[index] = triage_rules[index].evaluate(facts)
+                if values[index]:
+                    fired_rank = triage_rules[index].entry.level.rank
+                    rank = fired_rank if rank is None else max(rank, fired_rank)
+            level = Level.ROUTINE if rank is None else _BY_RANK[rank]
+            statuses = list(status_values)
+            if status_reading:
+                if any(values[i] != rule_values[i] for i in reading if i < n_flags):
+                    for key, concern_rank in _concern_ranges(compiled, values[:n_flags]).items():
+                        put(key, concern_rank)
+                for criterion in compiled.criteria_reading.get(name, ()):
+                    put(f"criterion.{criterion.entry.code}", criterion.evaluate(facts))
+                for index in status_reading:
+                    # Kleene over the exact parts: sound, and a status change it cannot see is
+                    # only left out of the list, never claimed.
+                    statuses[index] = compiled.statuses[index].fast(facts, facts)
+        finally:
+            facts.update(saved)
+            saved.clear()
         status = _status_index(statuses)
         if level is rule_level and status == status_now:
             continue
@@ -639,7 +668,7 @@ def facts_for(data: dict[str, object], knowledge: KnowledgeBase | None = None) -
     return facts
 
 
-def _concern_ranges(compiled: CompiledKnowledge, facts: Facts, flag_values: Sequence[Tri]) -> None:
+def _concern_ranges(compiled: CompiledKnowledge, flag_values: Sequence[Tri]) -> Facts:
     """Each concern's rank: at least that of its fired rules, at most that of fired or unknown."""
     low: dict[str, int] = dict.fromkeys(compiled.knowledge.concerns, -1)
     high = dict(low)
@@ -651,11 +680,13 @@ def _concern_ranges(compiled: CompiledKnowledge, facts: Facts, flag_values: Sequ
         high[code] = max(high[code], rank)
         if value:
             low[code] = max(low[code], rank)
+    facts: Facts = {}
     for code in low:
         low_name, high_name = rank_names(code)
         facts[low_name] = low[code]
         facts[high_name] = high[code]
         facts[f"concern.{code}"] = low[code] >= 0
+    return facts
 
 
 def _derive(compiled: CompiledKnowledge, facts: Facts) -> None:
