@@ -325,18 +325,23 @@ def exact_polars(evaluator: Exact, fixed: Mapping[str, FactValue] | None = None)
         return kleene_expr
     values = evaluator.representatives()
     if evaluator.combinations() > EXPRESSION_COMBINATIONS:
-        columns = list(evaluator.facts)
+        # Only rows that Kleene leaves unknown with a shared fact unanswered need the per-person
+        # evaluator; the others pass through the Python loop untouched.
+        needed = kleene_expr.is_null() & pl.any_horizontal([pl.col(n).is_null() for n in shared])
+        columns = [needed.alias("\x00needed"), kleene_expr.alias("\x00kleene"), *evaluator.facts]
 
         def per_row(rows: pl.Series) -> pl.Series:
-            out = []
+            out: list[Tri] = []
             for row in rows.to_list():
+                if not row["\x00needed"]:
+                    out.append(row["\x00kleene"])
+                    continue
                 answers = dict(row)
                 answers.update((k, v) for k, v in fixed.items() if row.get(k) is None)
                 out.append(evaluator(answers))
             return pl.Series(out, dtype=pl.Boolean)
 
-        fallback = pl.struct(columns).map_batches(per_row, return_dtype=pl.Boolean)
-        return pl.when(kleene_expr.is_not_null()).then(kleene_expr).otherwise(fallback)
+        return pl.struct(columns).map_batches(per_row, return_dtype=pl.Boolean)
     outcomes = [
         condition.to_polars(dict(zip(shared, combination, strict=True)), fixed)
         for combination in itertools.product(*(values[n] for n in shared))

@@ -7,11 +7,18 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+
+from spinepath import engine as engine_module
 from spinepath import kb
 from spinepath.assessment import CandidacyStatus, Level
+from spinepath.compiled import Compiled, compiled
 from spinepath.engine import assess
+from spinepath.facts import flatten
+from spinepath.intake import Intake
 
 from .intakes import make, region
+from .strategies import intake_data
 
 SCIATICA_14_WEEKS: dict[str, Any] = {
     "regions": [region(duration_weeks=14, intensity=8)],
@@ -134,3 +141,29 @@ def test_traces_stay_right_when_a_freed_knowledge_base_is_followed_by_another(
         assert list(reason.facts) == [expected]
         del knowledge
         gc.collect()
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(intake_data())
+def test_the_fast_path_gives_exactly_the_exact_answer_for_every_rule(data: dict[str, Any]) -> None:
+    # Kleene over parts already worked out exactly, with the exact fallback, must never differ
+    # from exact evaluation over the answers alone.
+    knowledge = compiled(kb.default())
+    facts = flatten(Intake.model_validate(data))
+    engine_module._derive(knowledge, facts)
+    flags = [rule.evaluate(facts) for rule in knowledge.red_flags]
+    facts.update(engine_module._concern_ranges(knowledge, flags))
+    for criterion in knowledge.criteria:
+        facts[f"criterion.{criterion.entry.code}"] = criterion.evaluate(facts)
+    facts["triage.rank"] = Level.ROUTINE.rank
+    rules: list[Compiled[Any]] = [
+        *knowledge.derived,
+        *knowledge.patterns,
+        *knowledge.red_flags,
+        *knowledge.level_rules,
+        *knowledge.criteria,
+        *knowledge.statuses,
+        *knowledge.imaging,
+    ]
+    for rule in rules:
+        assert rule.evaluate(facts) is rule.check(facts), rule.entry
