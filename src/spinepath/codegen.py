@@ -19,6 +19,7 @@ from typing import Any
 from spinepath.conditions import Condition, Facts, Tri
 
 Evaluator = Callable[[Facts, Facts], Tri]
+"""``evaluate(values, answered)``: ``values`` may hold tried answers; ``answered`` never does."""
 Special = Callable[[Condition], Evaluator | None]
 
 # Python allows 20 statically nested blocks; leave room for the function body itself.

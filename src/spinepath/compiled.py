@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
 from spinepath.assessment import Level
-from spinepath.codegen import compile_kleene
+from spinepath.codegen import Evaluator, compile_kleene
 from spinepath.conditions import (
     Condition,
     Facts,
@@ -27,7 +27,7 @@ from spinepath.conditions import (
     negated,
     substitute,
 )
-from spinepath.exact import Domain, Evaluator, Exact, value_atoms
+from spinepath.exact import Domain, Exact, value_atoms
 from spinepath.facts import fact_domains
 from spinepath.kb import (
     CareItem,

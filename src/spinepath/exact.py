@@ -9,12 +9,13 @@ inlined, Kleene says unknown although every answer gives the same result.
 Kleene logic *is* exact for a formula in which every unknown fact appears in one atom only
 (a read-once formula), because each atom can then be made yes or no independently. So an exact
 evaluator runs Kleene first (a definite Kleene answer is always right), and only when it says
-unknown and some *shared* fact (one read by two or more atoms) is unanswered, tries every
-representative value of those shared facts: the values where an atom can change its mind
-(each compared constant and its neighbours, the ends of the answer range, every enum value).
-Conditions whose shared facts have too many value combinations keep the Kleene answer, which
-is sound; the per-person and population evaluators make that choice from the condition alone,
-so both always agree.
+unknown and some *shared* fact (one read by two or more atoms) is unanswered, tries the
+representative values of those shared facts one fact at a time: the values where an atom can
+change its mind (each compared constant and its neighbours, the ends of the answer range, every
+enum value). A branch Kleene already settles needs no further trying, and trying stops as soon as
+both outcomes have been seen. A condition that would need more than ``MAX_EVALUATIONS`` tries
+keeps its (sound) unknown; the population evaluator tries every combination in one expression
+when there are few, and otherwise calls the same per-person evaluator, so both always agree.
 
 ``x is unanswered`` and ``none_true`` describe what has been answered so far, not the answer,
 so they read the person's actual answers while shared facts are being tried.
@@ -24,17 +25,14 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
 import polars as pl
 
 from spinepath.codegen import compile_kleene
-from spinepath.conditions import COMPARISONS, Condition, Facts, FactValue, Tri
-
-Evaluator = Callable[[Facts, Facts], Tri]
-"""``evaluate(values, answered)``: ``values`` may hold tried answers; ``answered`` never does."""
+from spinepath.conditions import Condition, Facts, FactValue, Tri
 
 # Beyond this many trial evaluations, one person's condition keeps its (sound) unknown; trying
 # stops early in most branches, and never reaches this when a condition's shared facts have at
@@ -123,114 +121,6 @@ def shared_facts(condition: Condition) -> tuple[str, ...]:
 
 
 # --- per person --------------------------------------------------------------------------------
-
-
-Special = Callable[[Condition], Evaluator | None]
-
-
-def kleene(condition: Condition, special: Special | None = None) -> Evaluator:
-    """A closure doing Kleene evaluation: much faster than walking the tree for every person.
-
-    ``special`` may supply the evaluator of an atom (e.g. one reading a computed range).
-    """
-    kind = condition.kind
-    if kind == "const":
-        constant = bool(condition.value)
-        return lambda values, answered: constant
-    if kind == "atom":
-        found = special(condition) if special is not None else None
-        return found if found is not None else _atom(condition)
-    children = [kleene(c, special) for c in condition.children]
-    if kind == "all":
-
-        def all_(values: Facts, answered: Facts) -> Tri:
-            unknown = False
-            for child in children:
-                result = child(values, answered)
-                if result is False:
-                    return False
-                if result is None:
-                    unknown = True
-            return None if unknown else True
-
-        return all_
-    if kind == "any":
-
-        def any_(values: Facts, answered: Facts) -> Tri:
-            unknown = False
-            for child in children:
-                result = child(values, answered)
-                if result is True:
-                    return True
-                if result is None:
-                    unknown = True
-            return None if unknown else False
-
-        return any_
-    if kind == "not":
-        (inner,) = children
-
-        def not_(values: Facts, answered: Facts) -> Tri:
-            result = inner(values, answered)
-            return None if result is None else not result
-
-        return not_
-    if kind == "none_true":
-
-        def none_true(values: Facts, answered: Facts) -> Tri:
-            return all(child(answered, answered) is not True for child in children)
-
-        return none_true
-    threshold = condition.threshold
-
-    def at_least(values: Facts, answered: Facts) -> Tri:
-        n_yes = n_unknown = 0
-        for child in children:
-            result = child(values, answered)
-            if result is True:
-                n_yes += 1
-            elif result is None:
-                n_unknown += 1
-        if n_yes >= threshold:
-            return True
-        if n_yes + n_unknown < threshold:
-            return False
-        return None
-
-    return at_least
-
-
-def _atom(condition: Condition) -> Evaluator:
-    fact = cast(str, condition.fact)
-    negate = condition.negate
-    op = condition.op
-    if op == "unanswered":
-        if negate:
-            return lambda values, answered: answered.get(fact) is not None
-        return lambda values, answered: answered.get(fact) is None
-    if op is None:
-
-        def truthy(values: Facts, answered: Facts) -> Tri:
-            value = values.get(fact)
-            return None if value is None else bool(value) != negate
-
-        return truthy
-    if op == "in":
-        members = cast(tuple[FactValue, ...], condition.value)
-
-        def member(values: Facts, answered: Facts) -> Tri:
-            value = values.get(fact)
-            return None if value is None else (value in members) != negate
-
-        return member
-    compare = COMPARISONS[op]
-    constant = condition.value
-
-    def comparison(values: Facts, answered: Facts) -> Tri:
-        value = values.get(fact)
-        return None if value is None else compare(value, constant) != negate
-
-    return comparison
 
 
 class Exact:
