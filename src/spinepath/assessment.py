@@ -103,7 +103,11 @@ class Question(OutModel):
         """What the answers would change, in words: ``if yes: urgent; if no: routine``."""
         parts = []
         for effect in self.effects:
-            changes = [c.value.replace("_", " ") for c in (effect.level, effect.status) if c]
+            changes = []
+            if effect.level is not None:
+                changes.append(effect.level.value.replace("_", " "))
+            if effect.status is not None:
+                changes.append(f"surgical status {effect.status.value.replace('_', ' ')}")
             parts.append(f"if {effect.answer}: {', '.join(changes)}")
         return "; ".join(parts)
 
