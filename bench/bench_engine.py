@@ -65,7 +65,7 @@ def generate(rng: random.Random) -> dict[str, Any]:
         "systemic": {"fever": _tri(rng), "weight_loss": _tri(rng)},
         "history": {
             "cancer": _tri(rng),
-            "trauma": rng.choice(["none", "none", "minor", "major", None]),
+            "trauma": rng.choice(["none", "none", "strain", "minor", "major", None]),
             "osteoporosis": _tri(rng),
         },
         "mimics": {"chest_pain": _tri(rng, 0.01)},

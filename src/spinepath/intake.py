@@ -131,9 +131,13 @@ class History(StrictModel):
     """Risk factors for serious spinal pathology."""
 
     cancer: TriState = Field(default=None, description="Cancer now or in the past.")
-    trauma: Literal["none", "minor", "major"] | None = Field(
+    trauma: Literal["none", "strain", "minor", "major"] | None = Field(
         default=None,
-        description="Injury before the pain: major = e.g. road accident or fall from a height.",
+        description=(
+            "What started the pain: strain = lifting, bending or twisting without a fall or "
+            "knock; minor = a slip, trip or knock; major = e.g. road accident or fall from a "
+            "height."
+        ),
     )
     osteoporosis: TriState = None
     previous_fragility_fracture: TriState = None

@@ -472,6 +472,20 @@ MORE_RED_FLAG_CASES = [
         "low-back",
     ),
     Case(
+        "RF-NECK-INJURY-HIGH-RISK",
+        {"age": 65, **_neck(), "history": {"trauma": "minor"}},
+        {"age": 65, **_neck(), "history": {"trauma": "strain"}},
+        "Canadian C-spine rule: blunt trauma, not a lifting or twisting strain",
+        "strain",
+    ),
+    Case(
+        "RF-FRAGILITY-FRACTURE",
+        {"age": 71, "history": {"trauma": "strain"}},
+        {"age": 71, "history": {"trauma": "none"}},
+        "Glos/regional pathway: strenuous lifting in fragile bone",
+        "strain",
+    ),
+    Case(
         "RF-SUDDEN-FRAGILE",
         {**_low_back(onset="sudden"), "history": {"osteoporosis": True}},
         {**_low_back(onset="gradual"), "history": {"osteoporosis": True}},

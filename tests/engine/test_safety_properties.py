@@ -57,7 +57,7 @@ RED_FLAG_FIELDS = _red_flag_fields()
 
 
 def _is_not_yet_positive(value: object) -> bool:
-    return value is None or value is False or value in {"none", "left", "right", "minor"}
+    return value is None or value is False or value in {"none", "left", "right", "strain", "minor"}
 
 
 @settings(max_examples=120, deadline=None, database=None)

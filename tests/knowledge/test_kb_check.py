@@ -201,7 +201,7 @@ def test_it_shows_an_entry_as_json_with_a_readable_condition(app: typer.Typer) -
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["kind"] == "red_flag"
-    assert data["when"] == {"all": ["history.trauma == minor", "bone.fragility"]}
+    assert data["when"] == {"all": ["history.trauma in [strain, minor]", "bone.fragility"]}
 
 
 @pytest.mark.parametrize(
@@ -325,7 +325,7 @@ def test_it_fails_kb_check_when_a_question_does_not_fit_the_intake(
 def test_it_reads_the_answer_format_from_the_intake_model() -> None:
     formats = {q.fact: q.answer for q in kb.default().questions}
     assert formats["mimics.chest_pain"].kind == "yes_no"
-    assert formats["history.trauma"].values == ("none", "minor", "major")
+    assert formats["history.trauma"].values == ("none", "strain", "minor", "major")
     assert formats["radiation.leg"].values == ("none", "left", "right", "both")
     days = formats["cauda_equina.onset_days"]
     assert (days.kind, days.minimum, days.maximum) == ("whole_number", 0, 36500)
