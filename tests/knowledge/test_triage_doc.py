@@ -1,4 +1,4 @@
-"""docs/triage.md lists every red-flag rule with its level and evidence, as the knowledge base does."""
+"""docs/triage.md lists every red-flag rule with its level and evidence, as the rules have them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from spinepath import kb
 
 DOC = Path(__file__).parents[2] / "docs" / "triage.md"
 ROW = re.compile(
-    r"^\| `(?P<id>RF-[A-Z0-9-]+)` \| (?P<level>\w+) \| (?P<concern>[\w—]+) \| (?P<evidence>[^|]+) \|"
+    r"^\| `(?P<id>RF-[A-Z0-9-]+)` \| (?P<level>\w+) \| (?P<concern>[\w—]+)"
+    r" \| (?P<evidence>[^|]+) \|"
 )
 
 
