@@ -417,7 +417,11 @@ def _answer_options(compiled: CompiledKnowledge, name: str) -> list[tuple[str, F
     if domain.kind == "bool":
         return [("yes", True), ("no", False)]
     if domain.kind in {"enum", "text"}:
-        return [(str(v), v) for v in domain.values]
+        # Say each answer the way the question offers it ("yes, left side"), where it does.
+        words: dict[str, str] = next(
+            (q.choices or {} for q in compiled.knowledge.questions if q.fact == name), {}
+        )
+        return [(words.get(str(v), str(v)).lower(), v) for v in domain.values]
     # Whole-number answers: the points where some comparison changes its mind start a new
     # interval; inside one, every rule gives the same answer, so one value speaks for it.
     starts: set[float] = set()

@@ -287,6 +287,8 @@ def test_sending_the_answers_shows_urgency_plan_imaging_surgery_and_safety_net(
         "Follow-up questionnaires",
     ):
         assert heading in page.text, heading
+    # The still-to-ask line says what the answer would change, in the person's words.
+    assert "if yes, left side: emergency" in page.text
     assert client.get(f"/p/{link}", follow_redirects=False).headers["location"].endswith("/result")
 
 
