@@ -221,14 +221,16 @@ def exact_polars(evaluator: Exact, fixed: Mapping[str, FactValue] | None = None)
         columns = [needed.alias("\x00needed"), kleene_expr.alias("\x00kleene"), *evaluator.facts]
 
         def per_row(rows: pl.Series) -> pl.Series:
-            out: list[Tri] = []
-            for row in rows.to_list():
-                if not row["\x00needed"]:
-                    out.append(row["\x00kleene"])
-                    continue
+            needed_rows = rows.struct.field("\x00needed").fill_null(False)
+            out: list[Tri] = rows.struct.field("\x00kleene").to_list()
+            if not needed_rows.any():
+                return pl.Series(out, dtype=pl.Boolean)
+            # Only the rows that need it are turned into Python: the rest stay columnar.
+            positions = needed_rows.arg_true().to_list()
+            for position, row in zip(positions, rows.filter(needed_rows).to_list(), strict=True):
                 answers = dict(row)
                 answers.update((k, v) for k, v in fixed.items() if row.get(k) is None)
-                out.append(evaluator(answers))
+                out[position] = evaluator(answers)
             return pl.Series(out, dtype=pl.Boolean)
 
         return pl.struct(columns).map_batches(per_row, return_dtype=pl.Boolean)
