@@ -287,8 +287,3 @@ def substitute(condition: Condition, replace: Callable[[Condition], Condition | 
         return condition
     children = tuple(substitute(c, replace) for c in condition.children)
     return Condition(kind=condition.kind, children=children, threshold=condition.threshold)
-
-
-def facts_read(condition: Condition, facts: Facts) -> dict[str, FactValue]:
-    """The facts a condition looked at, with their values, for the explanation trace."""
-    return {name: facts.get(name) for name in sorted(condition.facts())}
