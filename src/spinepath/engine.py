@@ -257,17 +257,12 @@ def _still_to_ask(
     Each answer is tried with every other unanswered question left unanswered, so "if yes:
     urgent" means a yes alone makes it urgent, whatever the other answers turn out to be.
     """
-    out: list[Question] = []
-    for question, ask_if in compiled.questions:
-        name = question.fact
-        if facts.get(name) is not None or (ask_if is not None and ask_if(facts) is False):
-            continue
-        question_out = _what_if(
-            compiled, facts, name, question.question, rule_values, rule_level, status_values
-        )
-        if question_out is not None:
-            out.append(question_out)
-    return out
+    candidates = [
+        (question.fact, question.question)
+        for question, ask_if in compiled.questions
+        if facts.get(question.fact) is None and (ask_if is None or ask_if(facts) is not False)
+    ]
+    return _what_ifs(compiled, facts, candidates, rule_values, rule_level, status_values)
 
 
 def _status_questions(
@@ -281,7 +276,7 @@ def _status_questions(
     """Answers outside the red-flag questions that could change the surgical status."""
     status_now = _status_index(status_values)
     seen = {q.fact for q in compiled.knowledge.questions}
-    out = [q for q in asked if any(e.status is not None for e in q.effects)]
+    candidates: list[tuple[str, str]] = []
     for index in range(status_now):
         if status_values[index] is not None:
             continue
@@ -289,12 +284,26 @@ def _status_questions(
             if name in seen or facts.get(name) is not None or name not in compiled.domains:
                 continue
             seen.add(name)
-            question = _what_if(
-                compiled, facts, name, question_text(name), rule_values, rule_level, status_values
-            )
-            if question is not None:
-                out.append(question)
-    return out
+            candidates.append((name, question_text(name)))
+    asked_changing = [q for q in asked if any(e.status is not None for e in q.effects)]
+    more = _what_ifs(compiled, facts, candidates, rule_values, rule_level, status_values)
+    return asked_changing + more
+
+
+def _what_ifs(
+    compiled: CompiledKnowledge,
+    facts: Facts,
+    candidates: Sequence[tuple[str, str]],
+    rule_values: list[Tri],
+    rule_level: Level,
+    status_values: list[Tri],
+) -> list[Question]:
+    """The candidates (answer name, wording) whose answers would change something."""
+    found = (
+        _what_if(compiled, facts, name, text, rule_values, rule_level, status_values)
+        for name, text in candidates
+    )
+    return [question for question in found if question is not None]
 
 
 def _what_if(
