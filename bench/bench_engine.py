@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spinepath.batch import evaluate_frame
-from spinepath.engine import assess
-from spinepath.facts import facts_frame, flatten
-from spinepath.intake import Intake
+from spinepath.pathway.columnar import evaluate_frame
+from spinepath.pathway.engine import assess
+from spinepath.pathway.facts import facts_frame, flatten
+from spinepath.pathway.intake import Intake
 
 ROOT = Path(__file__).resolve().parent.parent
 TRI: list[bool | None] = [True, False, False, False, None]

@@ -14,8 +14,8 @@ from collections.abc import Callable
 import polars as pl
 
 from spinepath.instruments import catalogue
-from spinepath.instruments.batch import MISSING, score_frame
 from spinepath.instruments.scoring import score
+from spinepath.population.scores import MISSING, score_frame
 
 TARGET_PER_SECOND = 200_000
 

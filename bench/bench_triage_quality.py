@@ -28,9 +28,9 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from spinepath.assessment import Level
-from spinepath.engine import assess
-from spinepath.intake import Health, Intake, Radiation, RegionPain, TreatmentType
+from spinepath.pathway.assessment import Level
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Health, Intake, Radiation, RegionPain, TreatmentType
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = ("neck", "upper_back", "low_back")

@@ -15,7 +15,7 @@ from typing import Any, Literal, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from spinepath.intake import Intake, RegionPain
+from spinepath.pathway.intake import Intake, RegionPain
 from vignettes.cases import red_flags
 
 ROOT = Path(__file__).resolve().parents[2]

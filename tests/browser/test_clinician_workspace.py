@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 from browser.conftest import DESKTOP, LiveServer
 from browser.pages import serious_accessibility_violations
 from conftest import PASSWORD, World
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 from spinepath.store import repository
 from spinepath.store.db import Database
 

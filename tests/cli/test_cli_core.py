@@ -14,12 +14,13 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from spinepath import cli, kb
-from spinepath.conditions import FactValue
-from spinepath.engine import assess
-from spinepath.intake import Intake
-from spinepath.interview import EmergencyStop, run_interview
-from spinepath.kb import QuestionDef
+from spinepath import cli
+from spinepath import knowledge as kb
+from spinepath.cli.interview import EmergencyStop, run_interview
+from spinepath.knowledge.models import QuestionDef
+from spinepath.pathway.conditions import FactValue
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 
 RUNNER = CliRunner(env={"COLUMNS": "240", "NO_COLOR": "1"})
 EXAMPLES = Path(__file__).parents[2] / "examples"

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from spinepath.assessment import (
+from spinepath.decision_aid import DecisionAid, build_decision_aid, render_html
+from spinepath.pathway.assessment import (
     Assessment,
     CandidacyStatus,
     CarePlan,
@@ -21,9 +22,8 @@ from spinepath.assessment import (
     SurgicalCandidacy,
     Triage,
 )
-from spinepath.decision_aid import DecisionAid, build_decision_aid, render_html
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))

@@ -11,7 +11,7 @@ from spinepath.decision_aid.catalogue import load_catalogue
 
 from .helpers import ROOT
 
-SOURCES = ROOT / "src" / "spinepath" / "knowledge" / "sources"
+SOURCES = ROOT / "src" / "spinepath" / "knowledge" / "data" / "sources"
 
 
 def _entries(path: Path) -> list[dict[str, object]]:

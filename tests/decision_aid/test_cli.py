@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from spinepath import cli_decision_aid
+from spinepath.cli import decision_aid as cli_decision_aid
 from spinepath.decision_aid.models import DecisionAid
 
 from .helpers import ROOT

@@ -7,10 +7,10 @@ from typing import Any, get_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spinepath.assessment import CandidacyStatus, Level, PatternType
 from spinepath.decision_aid import build_decision_aid, render_html
 from spinepath.decision_aid.ipdas import failures
-from spinepath.intake import ImagingFinding, Region
+from spinepath.pathway.assessment import CandidacyStatus, Level, PatternType
+from spinepath.pathway.intake import ImagingFinding, Region
 
 from .helpers import make_assessment, make_intake
 

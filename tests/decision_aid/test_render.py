@@ -7,7 +7,6 @@ import re
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from spinepath.assessment import CandidacyStatus, Level
 from spinepath.decision_aid import (
     DecisionAid,
     ValuesAnswers,
@@ -19,6 +18,7 @@ from spinepath.decision_aid import (
 from spinepath.decision_aid.icons import icon_array
 from spinepath.decision_aid.ipdas import html_facts
 from spinepath.decision_aid.render import pdf_document
+from spinepath.pathway.assessment import CandidacyStatus, Level
 
 from .helpers import make_assessment, make_intake
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from spinepath.assessment import CandidacyStatus, Level
 from spinepath.decision_aid import build_decision_aid, render_html
+from spinepath.pathway.assessment import CandidacyStatus, Level
 
 from .helpers import EXAMPLES, example_aid, make_assessment, make_intake
 

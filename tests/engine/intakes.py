@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from spinepath.intake import Intake
+from spinepath.pathway.intake import Intake
 
 
 def all_no() -> dict[str, Any]:

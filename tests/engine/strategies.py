@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args, get_origin
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from spinepath.intake import (
+from spinepath.pathway.intake import (
     CaudaEquina,
     History,
     ImagingFinding,

@@ -14,10 +14,10 @@ import pytest
 from rich.console import Console
 from syrupy.assertion import SnapshotAssertion
 
-from spinepath.assessment import Assessment
-from spinepath.engine import assess
-from spinepath.intake import Intake
-from spinepath.report import print_assessment
+from spinepath.cli.report import print_assessment
+from spinepath.pathway.assessment import Assessment
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 
 PLACEHOLDER = "<knowledge-version>"
 

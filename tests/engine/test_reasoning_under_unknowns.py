@@ -9,13 +9,13 @@ from typing import Any
 
 from hypothesis import given, settings
 
-from spinepath import engine as engine_module
-from spinepath import kb
-from spinepath.assessment import CandidacyStatus, Level
-from spinepath.compiled import Compiled, compiled
-from spinepath.engine import assess
-from spinepath.facts import flatten
-from spinepath.intake import Intake
+from spinepath import knowledge as kb
+from spinepath.pathway import engine as engine_module
+from spinepath.pathway.assessment import CandidacyStatus, Level
+from spinepath.pathway.compiled import Compiled, compiled
+from spinepath.pathway.engine import assess
+from spinepath.pathway.facts import flatten
+from spinepath.pathway.intake import Intake
 
 from .intakes import make, region
 from .strategies import intake_data

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from spinepath import kb
-from spinepath.assessment import Assessment, Level
-from spinepath.engine import assess
+from spinepath import knowledge as kb
+from spinepath.pathway.assessment import Assessment, Level
+from spinepath.pathway.engine import assess
 
 from .intakes import make, region
 

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from spinepath import kb
-from spinepath.assessment import Assessment, Level
-from spinepath.engine import UNANSWERED_RULE_ID, assess
-from spinepath.facts import flatten
-from spinepath.intake import Intake
+from spinepath import knowledge as kb
+from spinepath.pathway.assessment import Assessment, Level
+from spinepath.pathway.engine import UNANSWERED_RULE_ID, assess
+from spinepath.pathway.facts import flatten
+from spinepath.pathway.intake import Intake
 
 from .intakes import make, region
 from .strategies import RED_FLAG_REGION_FLAGS, SECTIONS, intake_data, literal_values

@@ -1,4 +1,4 @@
-"""The vectorised population assessment (spinepath.batch) agrees with the per-person engine."""
+"""The columnar population assessment (spinepath.pathway.columnar) agrees with the engine."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spinepath.assessment import Assessment
-from spinepath.batch import assess_frame
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath.pathway.assessment import Assessment
+from spinepath.pathway.columnar import assess_frame
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 
 from .intakes import make, region
 from .strategies import intake_data

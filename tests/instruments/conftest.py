@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from spinepath import cli_instruments
+from spinepath.cli import instruments as cli_instruments
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ODI_SECTIONS = (

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spinepath.instruments.batch import MISSING, score_frame
 from spinepath.instruments.errors import InvalidAnswerError
 from spinepath.instruments.scoring import score
+from spinepath.population.scores import MISSING, score_frame
 
 from .conftest import NDI_ITEMS, ODI_SECTIONS, spread
 

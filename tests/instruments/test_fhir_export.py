@@ -10,9 +10,10 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 
-from spinepath.instruments import catalogue, fhir
+from spinepath.instruments import catalogue
 from spinepath.instruments.scoring import score
 from spinepath.instruments.wording import find_wording
+from spinepath.interop import fhir
 
 from .conftest import NDI_ITEMS, ODI_SECTIONS, spread
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spinepath.conditions import Condition, ConditionError, parse
+from spinepath.pathway.conditions import Condition, ConditionError, parse
 
 Tri = bool | None
 TRI: tuple[Tri, ...] = (True, False, None)

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spinepath import kb
-from spinepath.compiled import compiled
-from spinepath.conditions import Condition, Tri, parse
-from spinepath.exact import BOOL, Domain, Exact, exact_polars
+from spinepath import knowledge as kb
+from spinepath.pathway.compiled import compiled
+from spinepath.pathway.conditions import Condition, Tri, parse
+from spinepath.pathway.exact import BOOL, Domain, Exact, exact_polars
 
 # Small domains so brute force stays cheap: two yes/no facts, an enum and a bounded number.
 DOMAINS: dict[str, Domain] = {

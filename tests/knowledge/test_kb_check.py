@@ -11,8 +11,9 @@ import typer
 import yaml
 from typer.testing import CliRunner, Result
 
-from spinepath import cli, kb
-from spinepath.assessment import Level
+from spinepath import cli
+from spinepath import knowledge as kb
+from spinepath.pathway.assessment import Level
 
 RUNNER = CliRunner(env={"COLUMNS": "240", "NO_COLOR": "1"})
 

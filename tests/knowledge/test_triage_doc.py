@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from spinepath import kb
+from spinepath import knowledge as kb
 
 DOC = Path(__file__).parents[2] / "docs" / "triage.md"
 ROW = re.compile(

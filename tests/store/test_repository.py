@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from spinepath.assessment import Level
+from spinepath.pathway.assessment import Level
 from spinepath.store import repository
 from spinepath.store.db import Database
 from spinepath.store.models import (

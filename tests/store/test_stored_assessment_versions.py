@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from spinepath.assessment import ASSESSMENT_VERSION
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath.pathway.assessment import ASSESSMENT_VERSION
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 from spinepath.store.models import AssessmentRecord
 from spinepath.web.stored import load_assessment
 

@@ -16,8 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from spinepath.assessment import Assessment, CandidacyStatus, Level, PatternType
-from spinepath.intake import Intake
+from spinepath.pathway.assessment import Assessment, CandidacyStatus, Level, PatternType
+from spinepath.pathway.intake import Intake
 
 HERE = Path(__file__).parent
 CASES_DIR = HERE / "cases"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from spinepath.engine import assess as engine_assess
+from spinepath.pathway.engine import assess as engine_assess
 
 from .cases import Assess
 from .triage_safety import COMPARISONS, report

@@ -14,7 +14,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
-from spinepath.assessment import CandidacyStatus, Level
+from spinepath.pathway.assessment import CandidacyStatus, Level
 
 from .cases import ConcernCode, case_paths, leaves, load_cases, parse_case_file, red_flags
 

@@ -14,7 +14,7 @@ import zlib
 
 import pytest
 
-from spinepath.assessment import Level
+from spinepath.pathway.assessment import Level
 
 from .cases import Assess, Case, RedFlag, load_cases, parse_intake, red_flags
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from spinepath.assessment import Level
+from spinepath.pathway.assessment import Level
 
 from .cases import Assess, load_cases, load_examples
 from .triage_safety import COMPARISONS, TriageComparison, report, split

@@ -13,7 +13,7 @@ from typing import Literal
 
 import pytest
 
-from spinepath.assessment import Level
+from spinepath.pathway.assessment import Level
 
 Direction = Literal["under", "over", "exact"]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from spinepath.assessment import ASSESSMENT_VERSION
+from spinepath.pathway.assessment import ASSESSMENT_VERSION
 from web_api.intakes import cauda_equina_symptoms, low_back_pain
 
 URL = "/api/v1/assessments"

@@ -25,9 +25,9 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 
 from conftest import SESSION_COOKIE, World, session_cookie
-from spinepath.engine import assess
 from spinepath.instruments.scoring import score
-from spinepath.intake import Intake
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 from spinepath.settings import Settings
 from spinepath.store import repository
 from spinepath.store.db import Database

@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from conftest import PASSWORD, TEST_SECRET
-from spinepath import cli_web
+from spinepath.cli import web as cli_web
 from spinepath.store import migrate, repository
 from spinepath.store.db import Database
 from web_api.live_server import live_server

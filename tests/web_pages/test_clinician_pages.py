@@ -8,8 +8,8 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from conftest import PASSWORD, Person, World
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 from spinepath.store import repository
 from spinepath.store.db import Database
 from web_pages.journey import EMERGENCY_ALL_NO, answer_all, post_step, submit

@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from spinepath import kb
+from spinepath import knowledge as kb
 from spinepath.store import repository
 from spinepath.store.db import Database
 from spinepath.web.pages.steps import STEPS

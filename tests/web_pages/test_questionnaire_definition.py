@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from starlette.datastructures import FormData, UploadFile
 
-from spinepath import kb
-from spinepath.intake import Intake, RegionPain
+from spinepath import knowledge as kb
+from spinepath.pathway.intake import Intake, RegionPain
 from spinepath.web.pages import forms
 from spinepath.web.pages.clinical import emergency_stop
 from spinepath.web.pages.steps import (

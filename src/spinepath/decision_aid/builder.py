@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from spinepath.assessment import Assessment, CandidacyStatus, Level
 from spinepath.decision_aid.catalogue import (
     Catalogue,
     ConditionSpec,
@@ -40,7 +39,8 @@ from spinepath.decision_aid.numbers import duration, in_words, scale_effect, sou
 from spinepath.decision_aid.personalise import METHOD, FactorValues, adjust, person_factors
 from spinepath.decision_aid.readability import reading_level
 from spinepath.decision_aid.situation import Match, findings, match_conditions
-from spinepath.intake import Intake
+from spinepath.pathway.assessment import Assessment, CandidacyStatus, Level
+from spinepath.pathway.intake import Intake
 
 TITLE = "Thinking about back surgery: your options, benefits, risks and recovery"
 

@@ -315,7 +315,7 @@ def _read_yaml(*parts: str) -> Any:
 
 
 def _read_sources() -> dict[str, SourceEntry]:
-    folder = files("spinepath").joinpath("knowledge").joinpath("sources")
+    folder = files("spinepath").joinpath("knowledge", "data", "sources")
     entries: dict[str, SourceEntry] = {}
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if not item.name.endswith((".yaml", ".yml")):

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from spinepath.decision_aid.catalogue import Catalogue, FactorEffectSpec
 from spinepath.decision_aid.models import AppliedFactor, HarmCategory, SourcedNumber
-from spinepath.intake import Intake
+from spinepath.pathway.intake import Intake
 
 CAP = 95.0
 OBESITY_BMI = 30.0

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spinepath.assessment import Assessment
-from spinepath.intake import ImagingFinding, Intake
+from spinepath.pathway.assessment import Assessment
+from spinepath.pathway.intake import ImagingFinding, Intake
 
 _NOT_COVERED = "this aid does not cover it."
 NOT_COVERED_CONCERNS: dict[str, str] = {

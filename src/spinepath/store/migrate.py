@@ -1,4 +1,4 @@
-"""Schema migrations (Alembic scripts live in the ``spinepath.migrations`` package)."""
+"""Schema migrations (Alembic scripts live in the ``spinepath.store.migrations`` package)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 
 from spinepath.store.db import Database
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config() -> Config:

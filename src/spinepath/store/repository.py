@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from spinepath.assessment import Assessment, Level
-from spinepath.intake import Intake
+from spinepath.pathway.assessment import Assessment, Level
+from spinepath.pathway.intake import Intake
 from spinepath.store.models import (
     ApiToken,
     AssessmentRecord,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from spinepath.assessment import ASSESSMENT_VERSION, Assessment
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath.pathway.assessment import ASSESSMENT_VERSION, Assessment
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 from spinepath.store.models import AssessmentRecord
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from spinepath.assessment import Assessment
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath.pathway.assessment import Assessment
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 
 router = APIRouter(tags=["assessments"])
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from spinepath.decision_aid import build_decision_aid
 from spinepath.decision_aid.models import DecisionAid
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 
 router = APIRouter(tags=["decision aids"])
 

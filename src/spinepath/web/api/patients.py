@@ -14,9 +14,9 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from spinepath.decision_aid import build_decision_aid
 from spinepath.decision_aid.models import DecisionAid
 from spinepath.decision_aid.values import ValuesAnswers, with_values
-from spinepath.engine import assess
 from spinepath.instruments.scoring import ScoreResult
-from spinepath.intake import Intake
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 from spinepath.store import repository
 from spinepath.store.models import AssessmentRecord, Patient, ResponseRecord
 from spinepath.web.api.schemas import (

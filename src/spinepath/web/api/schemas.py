@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spinepath.assessment import Assessment, Level
 from spinepath.instruments.scoring import Answer, ScoreResult
+from spinepath.pathway.assessment import Assessment, Level
 
 
 class Strict(BaseModel):

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from spinepath import kb, screening
-from spinepath.assessment import Assessment, Level
-from spinepath.intake import Intake
+from spinepath import knowledge as kb
+from spinepath.pathway import screening
+from spinepath.pathway.assessment import Assessment, Level
+from spinepath.pathway.intake import Intake
 from spinepath.web.pages.forms import KNOWLEDGE_PATHS, AnswerValue, build, validate
 
 
 def assess(intake: Intake) -> Assessment:
-    from spinepath.engine import assess as engine_assess
+    from spinepath.pathway.engine import assess as engine_assess
 
     return engine_assess(intake)
 

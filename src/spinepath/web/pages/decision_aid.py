@@ -16,7 +16,6 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from spinepath.assessment import Assessment
 from spinepath.decision_aid import (
     DecisionAid,
     ValuesAnswers,
@@ -27,7 +26,8 @@ from spinepath.decision_aid import (
 )
 from spinepath.decision_aid.render import LEANING_WORDS
 from spinepath.decision_aid.values import IMPORTANCE_LABELS
-from spinepath.intake import Intake
+from spinepath.pathway.assessment import Assessment
+from spinepath.pathway.intake import Intake
 from spinepath.store import repository
 from spinepath.store.models import AssessmentRecord, Patient
 from spinepath.web.deps import DbSession, PatientFromLink

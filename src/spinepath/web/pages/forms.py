@@ -16,9 +16,10 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from spinepath import kb, screening
-from spinepath.facts import Facts
-from spinepath.intake import Intake
+from spinepath import knowledge as kb
+from spinepath.pathway import screening
+from spinepath.pathway.facts import Facts
+from spinepath.pathway.intake import Intake
 from spinepath.web.pages.steps import (
     IMAGING_SLOTS,
     REGIONS,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from spinepath.assessment import CandidacyStatus
+from spinepath.pathway.assessment import CandidacyStatus
 from spinepath.store import repository
 from spinepath.store.models import AssessmentRecord, Patient
 from spinepath.web.deps import DbSession, PatientFromLink, get_settings_dep

@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from spinepath import kb
-from spinepath.conditions import Condition, Facts
-from spinepath.intake import Priority, TreatmentType
-from spinepath.screening import applies
+from spinepath import knowledge as kb
+from spinepath.knowledge.models import QuestionDef
+from spinepath.pathway.conditions import Condition, Facts
+from spinepath.pathway.intake import Priority, TreatmentType
+from spinepath.pathway.screening import applies
 
 QuestionKind = Literal["tristate", "choice", "int", "float", "text", "multi", "check"]
 
@@ -148,7 +149,7 @@ def _choice(path: str, label: str, *choices: tuple[str, str], hint: str | None =
     )
 
 
-def _knowledge_question(question: kb.QuestionDef) -> Question:
+def _knowledge_question(question: QuestionDef) -> Question:
     """The form input for a knowledge-base question; its answer format comes from the intake."""
     answer = question.answer
     kind: QuestionKind = "tristate"
@@ -173,15 +174,13 @@ def _knowledge_question(question: kb.QuestionDef) -> Question:
     )
 
 
-def _pages(
-    knowledge: kb.KnowledgeBase, questions: list[kb.QuestionDef]
-) -> list[list[kb.QuestionDef]]:
+def _pages(knowledge: kb.KnowledgeBase, questions: list[QuestionDef]) -> list[list[QuestionDef]]:
     """Questions in order, a new page wherever one branches on an answer given on the same page.
 
     Without JavaScript a page cannot change while it is being filled in, so a follow-up question
     waits for the page after the answer it depends on.
     """
-    pages: list[list[kb.QuestionDef]] = [[]]
+    pages: list[list[QuestionDef]] = [[]]
     for question in questions:
         reads = kb.answers_read(knowledge, question.ask_if) if question.ask_if else frozenset()
         if reads & {q.fact for q in pages[-1]}:
@@ -190,9 +189,9 @@ def _pages(
     return [page for page in pages if page]
 
 
-def _fieldsets(page: list[kb.QuestionDef]) -> tuple[Fieldset, ...]:
+def _fieldsets(page: list[QuestionDef]) -> tuple[Fieldset, ...]:
     """One fieldset per run of questions with the same group."""
-    runs: list[tuple[str, list[kb.QuestionDef]]] = []
+    runs: list[tuple[str, list[QuestionDef]]] = []
     for question in page:
         if not runs or runs[-1][0] != question.group:
             runs.append((question.group, []))

@@ -108,7 +108,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Build a personalised back-surgery decision aid (IPDAS-structured) from an intake."""
-        from spinepath.cli_core import parse_intake
+        from spinepath.cli.assess import parse_intake
         from spinepath.decision_aid import (
             ValuesAnswers,
             build_decision_aid,
@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
             with_values,
         )
         from spinepath.decision_aid.models import DecisionAid
-        from spinepath.engine import assess
+        from spinepath.pathway.engine import assess
 
         if schema:
             sys.stdout.write(json.dumps(DecisionAid.model_json_schema(), indent=2) + "\n")

@@ -15,16 +15,16 @@ app = typer.Typer(
 def _register_commands() -> None:
     # Imported here, not at module top, so `spinepath --help` stays fast and modules stay
     # independent of one another.
-    from spinepath import cli_core
+    from spinepath.cli import assess as cli_core
 
     cli_core.register(app)
-    from spinepath import cli_web
+    from spinepath.cli import web as cli_web
 
     cli_web.register(app)
-    from spinepath import cli_instruments
+    from spinepath.cli import instruments as cli_instruments
 
     cli_instruments.register(app)
-    from spinepath import cli_decision_aid
+    from spinepath.cli import decision_aid as cli_decision_aid
 
     cli_decision_aid.register(app)
 

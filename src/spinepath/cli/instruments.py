@@ -176,7 +176,7 @@ def export_instruments(
     wording_dir: WordingDir = None,
 ) -> None:
     """Export every instrument; --fhir gives a FHIR Bundle of Questionnaires."""
-    from spinepath.instruments import fhir as fhir_export
+    from spinepath.interop import fhir as fhir_export
 
     if not fhir:
         _fail("choose an export format: --fhir")
@@ -249,7 +249,7 @@ def score_command(
     if output is ScoreFormat.json:
         typer.echo(result.model_dump_json(indent=2))
     elif output is ScoreFormat.fhir:
-        from spinepath.instruments import fhir as fhir_export
+        from spinepath.interop import fhir as fhir_export
 
         effective = _parse_date("--date", when) if when else date.today()
         bundle = fhir_export.scored_bundle(result, parsed.answers, effective=effective)

@@ -1,11 +1,10 @@
 """A knowledge base compiled for fast, exact evaluation.
 
-Every condition is rewritten over answers only: derived facts, pain patterns, surgical criteria
-and concern ranks are replaced by the conditions that define them, so exact evaluation
-(``spinepath.exact``) sees every place an answer is read, and the facts shown in a trace are the
-answers a rule actually depends on. Each condition is compiled once per knowledge base, here,
-so nothing is keyed on object identity at assessment time.
-"""
+Every condition is rewritten over answers only: derived facts, pain patterns, surgical criteria and
+concern ranks are replaced by the conditions that define them, so exact evaluation
+(``spinepath.pathway.exact``) sees every place an answer is read, and the facts shown in a trace are
+the answers a rule actually depends on. Each condition is compiled once per knowledge base, here, so
+nothing is keyed on object identity at assessment time."""
 
 from __future__ import annotations
 
@@ -15,21 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
-from spinepath.assessment import Level
-from spinepath.codegen import Evaluator, compile_kleene
-from spinepath.conditions import (
-    Condition,
-    Facts,
-    FactValue,
-    Tri,
-    any_of,
-    constant,
-    negated,
-    substitute,
-)
-from spinepath.exact import Domain, Exact, value_atoms
-from spinepath.facts import fact_domains
-from spinepath.kb import (
+from spinepath.knowledge.models import (
     CareItem,
     CriterionDef,
     ImagingRule,
@@ -41,6 +26,20 @@ from spinepath.kb import (
     RedFlagRule,
     StatusRule,
 )
+from spinepath.pathway.assessment import Level
+from spinepath.pathway.codegen import Evaluator, compile_kleene
+from spinepath.pathway.conditions import (
+    Condition,
+    Facts,
+    FactValue,
+    Tri,
+    any_of,
+    constant,
+    negated,
+    substitute,
+)
+from spinepath.pathway.exact import Domain, Exact, value_atoms
+from spinepath.pathway.facts import fact_domains
 
 T = TypeVar("T")
 
@@ -110,7 +109,7 @@ class CompiledKnowledge:
     """Answer name -> (fact name, rule) of derived facts and patterns, in order, that read it."""
     criteria_reading: dict[str, list[Compiled[CriterionDef]]] = field(default_factory=dict)
     answer_options: dict[str, list[tuple[str, FactValue]]] = field(default_factory=dict)
-    """Filled on first use by ``spinepath.engine.answer_options``."""
+    """Filled on first use by ``spinepath.pathway.engine.answer_options``."""
 
     @property
     def triage_rules(self) -> list[Compiled[RedFlagRule] | Compiled[LevelRule]]:

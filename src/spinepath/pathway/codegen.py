@@ -6,7 +6,7 @@ evaluates every node inline with plain ``if`` statements, keeping the short-circ
 logic (``all`` stops at the first no, ``any`` at the first yes). Deep subtrees become their own
 functions so Python's limit on nested blocks is never reached.
 
-The generated function has the ``Evaluator`` signature of ``spinepath.exact``: ``(values,
+The generated function has the ``Evaluator`` signature of ``spinepath.pathway.exact``: ``(values,
 answered)``, where ``is unanswered`` and ``none_true`` read ``answered``.
 """
 
@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from spinepath.conditions import Condition, Facts, Tri
+from spinepath.pathway.conditions import Condition, Facts, Tri
 
 Evaluator = Callable[[Facts, Facts], Tri]
 """``evaluate(values, answered)``: ``values`` may hold tried answers; ``answered`` never does."""

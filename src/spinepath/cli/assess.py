@@ -15,10 +15,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from spinepath import kb, report
-from spinepath.assessment import Assessment, Level
-from spinepath.engine import assess
-from spinepath.intake import Intake
+from spinepath import knowledge as kb
+from spinepath.cli import report
+from spinepath.pathway.assessment import Assessment, Level
+from spinepath.pathway.engine import assess
+from spinepath.pathway.intake import Intake
 from spinepath.validation import error_lines
 
 
@@ -231,7 +232,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Ask the questions in clinical order (emergency screen first), then assess."""
-        from spinepath.interview import EmergencyStop, run_interview
+        from spinepath.cli.interview import EmergencyStop, run_interview
 
         console = Console()
         try:

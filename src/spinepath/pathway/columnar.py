@@ -1,10 +1,9 @@
 """Population assessment: the compiled knowledge base as Polars expressions.
 
-This is the vectorised twin of ``spinepath.engine``: the same compiled conditions, the same order,
-the same exact three-valued logic (``spinepath.exact``), over a fact table instead of one fact
-record. It yields the decision columns (level, concerns, pattern, candidacy, imaging) without
-per-person explanations; a test checks it row for row against the per-person engine.
-"""
+This is the vectorised twin of ``spinepath.pathway.engine``: the same compiled conditions, the same
+order, the same exact three-valued logic (``spinepath.pathway.exact``), over a fact table instead of
+one fact record. It yields the decision columns (level, concerns, pattern, candidacy, imaging)
+without per-person explanations; a test checks it row for row against the per-person engine."""
 
 from __future__ import annotations
 
@@ -13,14 +12,14 @@ from typing import Any
 
 import polars as pl
 
-from spinepath import kb
-from spinepath.assessment import Level
-from spinepath.compiled import CompiledKnowledge, compiled
-from spinepath.engine import answer_options
-from spinepath.exact import Exact, exact_polars
-from spinepath.facts import facts_frame, flatten
-from spinepath.intake import Intake
-from spinepath.kb import KnowledgeBase
+from spinepath import knowledge as kb
+from spinepath.knowledge import KnowledgeBase
+from spinepath.pathway.assessment import Level
+from spinepath.pathway.compiled import CompiledKnowledge, compiled
+from spinepath.pathway.engine import answer_options
+from spinepath.pathway.exact import Exact, exact_polars
+from spinepath.pathway.facts import facts_frame, flatten
+from spinepath.pathway.intake import Intake
 
 _RANK_TO_LEVEL = {level.rank: level.value for level in Level}
 

@@ -10,9 +10,9 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from spinepath.assessment import Assessment, Level
-from spinepath.conditions import Condition
-from spinepath.kb import KnowledgeBase
+from spinepath.knowledge import KnowledgeBase
+from spinepath.pathway.assessment import Assessment, Level
+from spinepath.pathway.conditions import Condition
 
 LEVEL_STYLE = {
     Level.EMERGENCY: "bold white on red",

@@ -2,7 +2,8 @@
 
 The questions, their order and their branching (``ask_if``) come from ``questions.yaml``, and the
 interview stops as soon as the answers so far make an emergency-level red flag fire, exactly as
-the web questionnaire does (``spinepath.screening``). Between the two screens it asks what the
+the web questionnaire does (``spinepath.pathway.screening``).
+Between the two screens it asks what the
 warning signs depend on: age, sex, a past spine operation and where the pain is.
 """
 
@@ -18,10 +19,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.prompt import Prompt
 
-from spinepath import screening
-from spinepath.conditions import FactValue
-from spinepath.intake import CHILD_MESSAGE, MINIMUM_AGE, Intake, RegionPain
-from spinepath.kb import KnowledgeBase, QuestionDef
+from spinepath.knowledge import KnowledgeBase
+from spinepath.knowledge.models import QuestionDef
+from spinepath.pathway import screening
+from spinepath.pathway.conditions import FactValue
+from spinepath.pathway.intake import CHILD_MESSAGE, MINIMUM_AGE, Intake, RegionPain
 
 _REGIONS = {"1": "neck", "2": "upper_back", "3": "low_back"}
 _YES_NO_SKIP = {"y": True, "n": False, "s": None}

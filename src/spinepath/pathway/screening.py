@@ -16,12 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from spinepath.assessment import Level
-from spinepath.conditions import Condition, FactValue
-from spinepath.conditions import Facts as ConditionFacts
-from spinepath.facts import Facts, flatten
-from spinepath.intake import MINIMUM_AGE, Intake
-from spinepath.kb import KnowledgeBase, RedFlagRule
+from spinepath.knowledge import KnowledgeBase
+from spinepath.knowledge.models import RedFlagRule
+from spinepath.pathway.assessment import Level
+from spinepath.pathway.conditions import Condition, FactValue
+from spinepath.pathway.conditions import Facts as ConditionFacts
+from spinepath.pathway.facts import Facts, flatten
+from spinepath.pathway.intake import MINIMUM_AGE, Intake
 
 # Stand-ins that let a partial intake validate; the facts they produce are blanked afterwards.
 _PLACEHOLDER_AGE = MINIMUM_AGE

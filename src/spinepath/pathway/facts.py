@@ -13,10 +13,10 @@ from typing import Annotated, Literal, get_args, get_origin
 import polars as pl
 from pydantic import BaseModel
 
-from spinepath.conditions import FactValue
-from spinepath.exact import BOOL, Domain
 from spinepath.instruments import startback
-from spinepath.intake import (
+from spinepath.pathway.conditions import FactValue
+from spinepath.pathway.exact import BOOL, Domain
+from spinepath.pathway.intake import (
     CaudaEquina,
     Health,
     History,
@@ -301,7 +301,7 @@ def _field_domain(annotation: object, metadata: Iterable[object]) -> Domain:
 
 @cache
 def fact_domains() -> dict[str, Domain]:
-    """The answers each fact can take, for trying unanswered ones (``spinepath.exact``)."""
+    """The answers each fact can take, for trying unanswered ones (``spinepath.pathway.exact``)."""
     domains: dict[str, Domain] = {}
     for prefix, model in _SECTIONS:
         for name, field in model.model_fields.items():

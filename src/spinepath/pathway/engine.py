@@ -1,17 +1,19 @@
 """The assessment engine: ``Intake`` in, ``Assessment`` out. Pure, deterministic, no I/O.
 
-Every stage reads the flat fact record (``spinepath.facts``) and adds the facts it derives, so the
-same knowledge-base conditions can be evaluated for one person here and for a population in
-``spinepath.batch``.
-"""
+Every stage reads the flat fact record (``spinepath.pathway.facts``) and adds the facts it derives,
+so the same knowledge-base conditions can be evaluated for one person here and for a population in
+``spinepath.pathway.columnar``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from spinepath import __version__, kb
-from spinepath.assessment import (
+from spinepath import __version__
+from spinepath import knowledge as kb
+from spinepath.knowledge import KnowledgeBase
+from spinepath.knowledge.models import CareItem, RedFlagRule
+from spinepath.pathway.assessment import (
     AnswerEffect,
     Assessment,
     CandidacyStatus,
@@ -34,13 +36,12 @@ from spinepath.assessment import (
     Triage,
     most_urgent,
 )
-from spinepath.compiled import Compiled, CompiledKnowledge, rank_names
-from spinepath.compiled import compiled as compiled_knowledge
-from spinepath.conditions import Tri
-from spinepath.exact import BOOL, Domain, value_atoms
-from spinepath.facts import Facts, field_description, flatten
-from spinepath.intake import Intake
-from spinepath.kb import KnowledgeBase
+from spinepath.pathway.compiled import Compiled, CompiledKnowledge, rank_names
+from spinepath.pathway.compiled import compiled as compiled_knowledge
+from spinepath.pathway.conditions import Tri
+from spinepath.pathway.exact import BOOL, Domain, value_atoms
+from spinepath.pathway.facts import Facts, field_description, flatten
+from spinepath.pathway.intake import Intake
 
 T = TypeVar("T")
 
@@ -465,7 +466,7 @@ def _interval(low: float, high: float, domain: Domain) -> str:
 
 
 def _concerns(
-    knowledge: KnowledgeBase, fired: Sequence[Compiled[kb.RedFlagRule]], facts: Facts
+    knowledge: KnowledgeBase, fired: Sequence[Compiled[RedFlagRule]], facts: Facts
 ) -> list[Concern]:
     out: list[Concern] = []
     for code, definition in knowledge.concerns.items():
@@ -499,7 +500,7 @@ def _concerns(
     return out
 
 
-def _route(default: str, rules: Sequence[kb.RedFlagRule]) -> str:
+def _route(default: str, rules: Sequence[RedFlagRule]) -> str:
     """The referral of the most urgent rule that names one, else the concern's own."""
     for rule in sorted(rules, key=lambda r: -r.level.rank):
         if rule.referral is not None:
@@ -631,7 +632,7 @@ def _imaging(compiled: CompiledKnowledge, facts: Facts) -> ImagingAdvice:
     )
 
 
-def _items(items: Sequence[Compiled[kb.CareItem]], facts: Facts) -> list[PlanItem]:
+def _items(items: Sequence[Compiled[CareItem]], facts: Facts) -> list[PlanItem]:
     return [
         PlanItem(
             id=item.entry.id,

@@ -31,8 +31,8 @@ from typing import cast
 
 import polars as pl
 
-from spinepath.codegen import compile_kleene
-from spinepath.conditions import Condition, Facts, FactValue, Tri
+from spinepath.pathway.codegen import compile_kleene
+from spinepath.pathway.conditions import Condition, Facts, FactValue, Tri
 
 # Beyond this many trial evaluations, one person's condition keeps its (sound) unknown; trying
 # stops early in most branches, and never reaches this when a condition's shared facts have at

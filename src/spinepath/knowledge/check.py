@@ -1,0 +1,220 @@
+"""`kb check`: the consistency checks a knowledge base must pass before the engine uses it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from spinepath.knowledge.models import ENGINE_FACTS, KnowledgeBase, answer_format
+from spinepath.pathway.assessment import CandidacyStatus, Level
+from spinepath.pathway.conditions import Condition
+from spinepath.pathway.facts import known_facts
+
+
+def _conditions(kb: KnowledgeBase) -> Iterator[tuple[str, Condition]]:
+    for _kind, key, entry in kb.entries():
+        for name in ("when", "ask_if"):
+            condition = getattr(entry, name, None)
+            if isinstance(condition, Condition):
+                yield key, condition
+
+
+def available_facts(kb: KnowledgeBase) -> frozenset[str]:
+    names = set(known_facts()) | set(ENGINE_FACTS)
+    names |= {d.id for d in kb.derived}
+    names |= {f"pattern.{p.id}" for p in kb.patterns.types}
+    for code in kb.concerns:
+        names |= {f"concern.{code}", f"concern.{code}.rank"}
+    names |= {f"criterion.{c.code}" for c in kb.surgery.criteria}
+    return frozenset(names)
+
+
+_EMERGENCY_ROUTES = frozenset(
+    {"emergency_department", "spinal_emergency", "vascular_emergency", "emergency_mscc"}
+)
+
+# Answers a red-flag rule may read without a question of their own: they are always answered
+# (age, pain regions and scores) or only matter once self-care is already ruled out (NG65 features
+# apply to pain of more than 12 weeks).
+_ALWAYS_ANSWERED_PREFIXES = (
+    "age",
+    "pain.",
+    "inflammatory.",
+    "spa.",
+    "startback.",
+    "imaging.",
+    "conservative.",
+)
+
+
+def _unasked_red_flag_facts(kb: KnowledgeBase) -> list[str]:
+    """Every answer a red-flag rule reads must be asked, or "unknown" could hide an emergency."""
+    asked = {q.fact for q in kb.questions}
+    derived = {d.id: d.when for d in kb.derived}
+
+    def base(names: frozenset[str], seen: frozenset[str] = frozenset()) -> set[str]:
+        out: set[str] = set()
+        for name in names:
+            if name in derived and name not in seen:
+                out |= base(derived[name].facts(), seen | {name})
+            else:
+                out.add(name)
+        return out
+
+    problems = []
+    for rule in kb.red_flags:
+        for name in sorted(base(rule.when.facts())):
+            if name in asked or name in derived or name.startswith(_ALWAYS_ANSWERED_PREFIXES):
+                continue
+            problems.append(f"red_flag {rule.id}: reads {name!r}, which no question asks")
+    return problems
+
+
+# Diagnostic figures come from studies; "the guideline says so" comes from a guideline or the
+# public health service's own advice.
+_EVIDENCE_SOURCE_KINDS = {
+    "post_test_probability": {"review", "cohort", "trial"},
+    "likelihood_ratio": {"review", "cohort", "trial"},
+    "guideline": {"guideline", "quality_measure", "patient_information", "review"},
+}
+
+
+def _evidence_problems(kb: KnowledgeBase) -> list[str]:
+    """Every red flag carries diagnostic evidence or a guideline source of the right kind."""
+    problems = []
+    for rule in kb.red_flags:
+        source = kb.sources.get(rule.evidence.source)
+        if source is None:
+            problems.append(
+                f"red_flag {rule.id}: evidence source {rule.evidence.source!r} is not registered"
+            )
+        elif source.kind not in _EVIDENCE_SOURCE_KINDS[rule.evidence.kind]:
+            problems.append(
+                f"red_flag {rule.id}: {rule.evidence.kind} evidence needs a source of kind "
+                f"{sorted(_EVIDENCE_SOURCE_KINDS[rule.evidence.kind])}, not {source.kind!r}"
+            )
+    return problems
+
+
+def check(kb: KnowledgeBase) -> list[str]:
+    """Every problem that makes the knowledge base unsafe to use; empty when it is sound."""
+    problems: list[str] = []
+    ids = Counter(key for _kind, key, _entry in kb.entries())
+    problems += [f"duplicate id {key!r} ({n} entries)" for key, n in ids.items() if n > 1]
+
+    for kind, key, entry in kb.entries():
+        for ref in getattr(entry, "sources", []) or []:
+            source_id = ref.split(":", 1)[0]
+            if source_id not in kb.sources:
+                problems.append(f"{kind} {key}: source {source_id!r} is not in the registry")
+        if kind == "source":
+            continue
+        if not getattr(entry, "sources", None) and kind not in {"question"}:
+            problems.append(f"{kind} {key}: has no source")
+
+    facts = available_facts(kb)
+    for key, condition in _conditions(kb):
+        unknown = sorted(condition.facts() - facts)
+        if unknown:
+            problems.append(f"{key}: condition reads unknown facts {unknown}")
+    for question in kb.questions:
+        if question.fact not in facts:
+            problems.append(f"Q:{question.fact}: asks about an unknown fact")
+
+    problems += _unasked_red_flag_facts(kb)
+    problems += _question_problems(kb)
+    problems += _evidence_problems(kb)
+    for rule in kb.red_flags:
+        if rule.concern is not None and rule.concern not in kb.concerns:
+            problems.append(f"red_flag {rule.id}: unknown concern {rule.concern!r}")
+        if rule.referral is not None and rule.referral not in kb.referrals:
+            problems.append(f"red_flag {rule.id}: unknown referral {rule.referral!r}")
+        if rule.level is Level.EMERGENCY and rule.concern is not None:
+            route = rule.referral or kb.concerns[rule.concern].referral
+            if route not in _EMERGENCY_ROUTES:
+                problems.append(
+                    f"red_flag {rule.id}: an emergency rule must send people to an emergency "
+                    f"route, not {route!r}"
+                )
+    for concern in kb.concerns.values():
+        if concern.referral not in kb.referrals:
+            problems.append(f"concern {concern.code}: unknown referral {concern.referral!r}")
+    for status in kb.surgery.statuses:
+        if status.referral is not None and status.referral not in kb.referrals:
+            problems.append(f"surgical_status {status.id}: unknown referral {status.referral!r}")
+    missing_levels = set(Level) - set(kb.levels.texts)
+    if missing_levels:
+        problems.append(f"levels: no text for {sorted(missing_levels)}")
+    if set(CandidacyStatus) - {s.status for s in kb.surgery.statuses}:
+        problems.append("surgery: every candidacy status needs at least one rule")
+    for name, rules in (("imaging", kb.imaging), ("surgery.statuses", kb.surgery.statuses)):
+        if not rules or rules[-1].when.facts() != frozenset({"age"}):
+            problems.append(f"{name}: the last rule must be the catch-all (`age >= 0`)")
+    if not kb.care.next_step or kb.care.next_step[-1].when.facts() != frozenset({"triage.rank"}):
+        problems.append("care.next_step: the last rule must be the catch-all on triage.rank")
+    return problems
+
+
+def answers_read(kb: KnowledgeBase, condition: Condition) -> frozenset[str]:
+    """The facts a condition reads, each derived fact replaced by the facts it is built from."""
+    derived = {d.id: d.when for d in kb.derived}
+    out: set[str] = set()
+    seen: set[str] = set()
+    todo = list(condition.facts())
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in derived:
+            todo.extend(derived[name].facts())
+        else:
+            out.add(name)
+    return frozenset(out)
+
+
+def _question_problems(kb: KnowledgeBase) -> list[str]:
+    """Questions fit the intake, branch only on earlier answers, and screen for emergencies.
+
+    The web and the interview stop on any emergency-level red flag, so every answer such a rule
+    reads must be asked on the emergency screen, before anything else.
+    """
+    problems: list[str] = []
+    order = {q.fact: i for i, q in enumerate(kb.questions)}
+    screens = [q.screen for q in kb.questions]
+    if "red_flag" in screens and "emergency" in screens[screens.index("red_flag") :]:
+        problems.append("questions: every emergency-screen question must come before the others")
+    for index, question in enumerate(kb.questions):
+        key = f"Q:{question.fact}"
+        answer = answer_format(question.fact)
+        if answer is None:
+            problems.append(f"{key}: is not an answer of the intake, so it cannot be asked")
+            continue
+        if answer.kind == "choice":
+            if question.choices is None or set(question.choices) != set(answer.values):
+                problems.append(f"{key}: choices must give words for exactly {list(answer.values)}")
+        elif question.choices is not None:
+            problems.append(f"{key}: choices are only for answers with fixed options")
+        if question.unit is not None and answer.kind != "whole_number":
+            problems.append(f"{key}: a unit is only for whole-number answers")
+        if answer.kind == "whole_number" and None in (answer.minimum, answer.maximum):
+            problems.append(f"{key}: the intake model must give this number a lowest and highest")
+        if question.ask_if is not None:
+            later = sorted(
+                n for n in answers_read(kb, question.ask_if) if order.get(n, -1) >= index
+            )
+            if later:
+                # The web shows a page at a time: branching on a later answer cannot work there.
+                problems.append(
+                    f"{key}: ask_if reads {later}, which are asked later; ask them first"
+                )
+    emergency = {q.fact for q in kb.questions if q.screen == "emergency"}
+    for rule in kb.red_flags:
+        if rule.level is not Level.EMERGENCY:
+            continue
+        for name in sorted(answers_read(kb, rule.when)):
+            if name in order and name not in emergency:
+                problems.append(
+                    f"red_flag {rule.id}: reads {name!r}, which the emergency screen does not ask"
+                )
+    return problems
