@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from spinepath.pathway.columnar import evaluate_frame
+from spinepath import knowledge as kb
+from spinepath.pathway.columnar import evaluate_frame, facts_frame
 from spinepath.pathway.engine import assess
-from spinepath.pathway.facts import facts_frame, flatten
+from spinepath.pathway.facts import flatten
 from spinepath.pathway.intake import Intake
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +120,8 @@ def main() -> None:
     _report("generated", _time_each(generated))
 
     start = time.perf_counter()
-    facts = facts_frame(flatten(i) for i in generated)
+    terms = kb.default().fact_terms
+    facts = facts_frame(flatten(i, terms) for i in generated)
     built = time.perf_counter() - start
     start = time.perf_counter()
     frame = evaluate_frame(facts)

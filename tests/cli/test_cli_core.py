@@ -18,9 +18,9 @@ from spinepath import cli
 from spinepath import knowledge as kb
 from spinepath.cli.interview import EmergencyStop, run_interview
 from spinepath.knowledge.models import QuestionDef
-from spinepath.pathway.conditions import FactValue
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
+from spinepath.pathway.kleene import FactValue
 
 RUNNER = CliRunner(env={"COLUMNS": "240", "NO_COLOR": "1"})
 EXAMPLES = Path(__file__).parents[2] / "examples"

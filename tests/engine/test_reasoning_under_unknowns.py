@@ -149,7 +149,7 @@ def test_the_fast_path_gives_exactly_the_exact_answer_for_every_rule(data: dict[
     # Kleene over parts already worked out exactly, with the exact fallback, must never differ
     # from exact evaluation over the answers alone.
     knowledge = compiled(kb.default())
-    facts = flatten(Intake.model_validate(data))
+    facts = flatten(Intake.model_validate(data), kb.default().fact_terms)
     engine_module._derive(knowledge, facts)
     flags = [rule.evaluate(facts) for rule in knowledge.red_flags]
     facts.update(engine_module._concern_ranges(knowledge, flags))

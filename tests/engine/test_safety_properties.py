@@ -108,7 +108,7 @@ def test_it_never_advises_self_care_while_an_answer_could_make_it_more_urgent(
     a = assess(intake)
     if a.triage.level is not Level.SELF_CARE:
         return
-    facts = flatten(intake)
+    facts = flatten(intake, kb.default().fact_terms)
     for question in KB.questions:
         if facts.get(question.fact) is not None:
             continue

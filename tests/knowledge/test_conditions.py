@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spinepath.pathway.conditions import Condition, ConditionError, parse
+from spinepath.pathway.expressions import kleene_expr
 
 Tri = bool | None
 TRI: tuple[Tri, ...] = (True, False, None)
@@ -212,5 +213,15 @@ def test_it_evaluates_the_same_per_person_and_over_a_polars_frame(
 ) -> None:
     condition: Condition = parse(spec)
     frame = pl.DataFrame(rows, schema=SCHEMA, orient="row")
-    column = frame.select(condition.to_polars().alias("result"))["result"].to_list()
+    column = frame.select(kleene_expr(condition).alias("result"))["result"].to_list()
     assert column == [condition.evaluate(row) for row in rows]
+
+
+def test_otherwise_is_yes_whatever_was_answered() -> None:
+    condition = parse("otherwise")
+    assert condition.facts() == frozenset()
+    assert condition.evaluate({}) is True
+    assert condition.evaluate({"age": None}) is True
+    frame = pl.DataFrame({"age": [None, 40]}, schema={"age": pl.Int64})
+    column = frame.with_columns(kleene_expr(condition).alias("r"))["r"]
+    assert column.to_list() == [True, True]

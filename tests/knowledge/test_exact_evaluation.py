@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from spinepath import knowledge as kb
 from spinepath.pathway.compiled import compiled
-from spinepath.pathway.conditions import Condition, Tri, parse
-from spinepath.pathway.exact import BOOL, Domain, Exact, exact_polars
+from spinepath.pathway.conditions import Condition, parse
+from spinepath.pathway.exact import BOOL, Domain, Exact
+from spinepath.pathway.expressions import exact_expr
+from spinepath.pathway.kleene import Tri
 
 # Small domains so brute force stays cheap: two yes/no facts, an enum and a bounded number.
 DOMAINS: dict[str, Domain] = {
@@ -126,7 +128,7 @@ def test_its_polars_twin_gives_the_same_answer_row_for_row(
     frame = pl.DataFrame(
         rows, schema={"a": pl.Boolean, "b": pl.Boolean, "side": pl.String, "n": pl.Int64}
     )
-    column = frame.select(exact_polars(evaluator).alias("out"))["out"].to_list()
+    column = frame.select(exact_expr(evaluator).alias("out"))["out"].to_list()
     assert column == [evaluator(row) for row in rows]
 
 

@@ -166,13 +166,47 @@ def test_it_fails_to_load_a_rule_without_sources_naming_the_rule(tmp_path: Path)
         kb.load(directory)
 
 
-def test_it_requires_catch_all_rules_last(tmp_path: Path) -> None:
+def test_it_requires_an_otherwise_rule_last(tmp_path: Path) -> None:
     directory = _copy(tmp_path)
     path = directory / "imaging.yaml"
     rules = yaml.safe_load(path.read_text(encoding="utf-8"))
     path.write_text(yaml.safe_dump(rules[:-1], sort_keys=False), encoding="utf-8")
     problems = kb.check(kb.load(directory))
-    assert any("imaging" in p and "catch-all" in p for p in problems)
+    assert "imaging: the last rule must be `when: otherwise`" in problems
+
+
+def test_it_refuses_otherwise_before_the_last_rule(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "surgery.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    first = data["statuses"][0]
+    first["when"] = "otherwise"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    problems = kb.check(kb.load(directory))
+    assert f"surgery.statuses {first['id']}: only the last rule may be `otherwise`" in problems
+
+
+def test_it_refuses_otherwise_outside_a_rule_list(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit_red_flags(directory, _set_field("when", "otherwise"))
+    problems = kb.check(kb.load(directory))
+    assert "red_flag RF-FEVER: `otherwise` is only for a rule list's last rule" in problems
+
+
+def test_it_requires_an_emergency_route_for_emergency_rules(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    path = directory / "referrals.yaml"
+    referrals = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for referral in referrals:
+        referral.pop("emergency", None)
+    path.write_text(yaml.safe_dump(referrals, sort_keys=False), encoding="utf-8")
+    knowledge = kb.load(directory)
+    problems = kb.check(knowledge)
+    emergency_rules = [r for r in knowledge.red_flags if r.level.value == "emergency" and r.concern]
+    assert emergency_rules
+    for rule in emergency_rules:
+        assert any(p.startswith(f"red_flag {rule.id}: an emergency rule") for p in problems)
+    assert kb.check(kb.load(_copy(tmp_path / "again"))) == []
 
 
 # --- kb show ------------------------------------------------------------------------------------

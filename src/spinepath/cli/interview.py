@@ -22,8 +22,8 @@ from rich.prompt import Prompt
 from spinepath.knowledge import KnowledgeBase
 from spinepath.knowledge.models import QuestionDef
 from spinepath.pathway import screening
-from spinepath.pathway.conditions import FactValue
 from spinepath.pathway.intake import CHILD_MESSAGE, MINIMUM_AGE, Intake, RegionPain
+from spinepath.pathway.kleene import FactValue
 
 _REGIONS = {"1": "neck", "2": "upper_back", "3": "low_back"}
 _YES_NO_SKIP = {"y": True, "n": False, "s": None}

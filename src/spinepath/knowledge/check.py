@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from spinepath.knowledge.models import ENGINE_FACTS, KnowledgeBase, answer_format
 from spinepath.pathway.assessment import CandidacyStatus, Level
@@ -28,10 +29,6 @@ def available_facts(kb: KnowledgeBase) -> frozenset[str]:
     names |= {f"criterion.{c.code}" for c in kb.surgery.criteria}
     return frozenset(names)
 
-
-_EMERGENCY_ROUTES = frozenset(
-    {"emergency_department", "spinal_emergency", "vascular_emergency", "emergency_mscc"}
-)
 
 # Answers a red-flag rule may read without a question of their own: they are always answered
 # (age, pain regions and scores) or only matter once self-care is already ruled out (NG65 features
@@ -131,7 +128,7 @@ def check(kb: KnowledgeBase) -> list[str]:
             problems.append(f"red_flag {rule.id}: unknown referral {rule.referral!r}")
         if rule.level is Level.EMERGENCY and rule.concern is not None:
             route = rule.referral or kb.concerns[rule.concern].referral
-            if route not in _EMERGENCY_ROUTES:
+            if route in kb.referrals and not kb.referrals[route].emergency:
                 problems.append(
                     f"red_flag {rule.id}: an emergency rule must send people to an emergency "
                     f"route, not {route!r}"
@@ -147,11 +144,39 @@ def check(kb: KnowledgeBase) -> list[str]:
         problems.append(f"levels: no text for {sorted(missing_levels)}")
     if set(CandidacyStatus) - {s.status for s in kb.surgery.statuses}:
         problems.append("surgery: every candidacy status needs at least one rule")
-    for name, rules in (("imaging", kb.imaging), ("surgery.statuses", kb.surgery.statuses)):
-        if not rules or rules[-1].when.facts() != frozenset({"age"}):
-            problems.append(f"{name}: the last rule must be the catch-all (`age >= 0`)")
-    if not kb.care.next_step or kb.care.next_step[-1].when.facts() != frozenset({"triage.rank"}):
-        problems.append("care.next_step: the last rule must be the catch-all on triage.rank")
+    problems += _first_match_problems(kb)
+    return problems
+
+
+def _is_otherwise(condition: Condition) -> bool:
+    return condition.kind == "const" and condition.value is True
+
+
+def _first_match_problems(kb: KnowledgeBase) -> list[str]:
+    """First-match lists end with ``otherwise``, so every person gets an answer; no other rule
+    may be ``otherwise``, because rules after it could never apply."""
+    problems: list[str] = []
+    lists: dict[str, list[Any]] = {
+        "imaging": kb.imaging,
+        "surgery.statuses": kb.surgery.statuses,
+        "care.next_step": kb.care.next_step,
+    }
+    for name, rules in lists.items():
+        if not rules or not _is_otherwise(rules[-1].when):
+            problems.append(f"{name}: the last rule must be `when: otherwise`")
+        problems += [
+            f"{name} {rule.id}: only the last rule may be `otherwise`"
+            for rule in rules[:-1]
+            if _is_otherwise(rule.when)
+        ]
+    for kind, key, entry in kb.entries():
+        if kind not in {"imaging", "surgical_status", "care.next_step"}:
+            for attribute in ("when", "ask_if"):
+                condition = getattr(entry, attribute, None)
+                if isinstance(condition, Condition) and _is_otherwise(condition):
+                    problems.append(
+                        f"{kind} {key}: `otherwise` is only for a rule list's last rule"
+                    )
     return problems
 
 

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal
 
-import polars as pl
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from spinepath.pathway.assessment import CandidacyStatus, Level
 from spinepath.pathway.conditions import Condition, parse
-from spinepath.pathway.facts import fact_schema
-from spinepath.pathway.intake import Intake, RegionPain
+from spinepath.pathway.facts import FactTerms, fact_domains
+from spinepath.pathway.intake import ImagingFinding, Intake, RegionPain, TreatmentType
 
 
 class KnowledgeError(ValueError):
@@ -55,6 +54,10 @@ class Source(Entry):
 class Referral(Entry):
     id: str
     label: str
+    emergency: bool = Field(
+        default=False,
+        description="Yes for routes that mean 999 or A&E now; emergency rules need one.",
+    )
     sources: SourceRefs
 
 
@@ -140,10 +143,10 @@ def _properties(model: type[BaseModel]) -> dict[str, Any]:
 @cache
 def answer_format(fact: str) -> AnswerFormat | None:
     """The answer format of a fact a person gives, or None when no question can ask it."""
-    dtype = fact_schema().get(fact)
-    if dtype is None:
+    domain = fact_domains().get(fact)
+    if domain is None:
         return None
-    if dtype == pl.Boolean:
+    if domain.kind == "bool":
         # Includes facts flattened from another shape, such as pain.sudden_onset from onsets.
         return AnswerFormat("yes_no")
     prop = _intake_property(fact)
@@ -253,7 +256,32 @@ class NotRecommendedItem(Entry):
     sources: SourceRefs
 
 
+STARTBACK_GROUPS = ("low", "medium", "high")
+
+
+class StartBackCare(Entry):
+    """What each STarT Back risk group is matched to, and what to say when it is not known."""
+
+    low: str
+    medium: str
+    high: str
+    not_known: str
+    sources: SourceRefs
+
+    def matched(self, risk: str) -> str:
+        return {"low": self.low, "medium": self.medium, "high": self.high}[risk]
+
+
+class ConservativeCare(Entry):
+    """Treatments that count towards an adequate trial of active conservative care."""
+
+    types: list[TreatmentType] = Field(min_length=1)
+    sources: SourceRefs
+
+
 class Care(Entry):
+    startback: StartBackCare
+    conservative: ConservativeCare
     now: list[CareItem]
     self_management: list[CareItem]
     prevention: list[CareItem]
@@ -291,7 +319,15 @@ class StatusRule(Entry):
     sources: SourceRefs
 
 
+class SurgicalLesions(Entry):
+    """Imaging findings an operation can treat; concordance asks whether one fits the symptoms."""
+
+    findings: list[ImagingFinding] = Field(min_length=1)
+    sources: SourceRefs
+
+
 class Surgery(Entry):
+    lesions: SurgicalLesions
     criteria: list[CriterionDef]
     statuses: list[StatusRule]
 
@@ -307,6 +343,7 @@ class SeedClaim(Entry):
 
 
 class Meta(Entry):
+    notice: str = Field(min_length=40, description="Shown with every assessment.")
     version: str
     reviewed: str
     review_policy: str
@@ -327,6 +364,14 @@ class KnowledgeBase(Entry):
     imaging: list[ImagingRule]
     surgery: Surgery
     seed_claims: list[SeedClaim]
+
+    @property
+    def fact_terms(self) -> FactTerms:
+        """The groupings ``flatten`` needs, as this knowledge base defines them."""
+        return FactTerms(
+            conservative_care=frozenset(self.care.conservative.types),
+            surgical_lesions=frozenset(self.surgery.lesions.findings),
+        )
 
     @property
     def version(self) -> str:

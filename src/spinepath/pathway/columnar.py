@@ -17,11 +17,32 @@ from spinepath.knowledge import KnowledgeBase
 from spinepath.pathway.assessment import Level
 from spinepath.pathway.compiled import CompiledKnowledge, compiled
 from spinepath.pathway.engine import answer_options
-from spinepath.pathway.exact import Exact, exact_polars
-from spinepath.pathway.facts import facts_frame, flatten
+from spinepath.pathway.exact import Domain
+from spinepath.pathway.expressions import exact_expr
+from spinepath.pathway.facts import Facts, fact_domains, flatten
 from spinepath.pathway.intake import Intake
 
 _RANK_TO_LEVEL = {level.rank: level.value for level in Level}
+
+
+def _dtype(domain: Domain) -> pl.DataType:
+    if domain.kind == "bool":
+        return pl.Boolean()
+    if domain.kind == "int":
+        return pl.Int64()
+    if domain.kind == "float":
+        return pl.Float64()
+    return pl.String()
+
+
+def fact_schema() -> dict[str, pl.DataType]:
+    """Column types of the fact table, from the fact registry (never from data)."""
+    return {name: _dtype(domain) for name, domain in fact_domains().items()}
+
+
+def facts_frame(records: Iterable[Facts]) -> pl.DataFrame:
+    """A population fact table with the declared column types."""
+    return pl.DataFrame(list(records), schema=fact_schema(), orient="row")
 
 
 def _fired(expr: pl.Expr) -> pl.Expr:
@@ -45,11 +66,11 @@ def _floor(knowledge: CompiledKnowledge, rule_rank: pl.Expr) -> pl.Expr:
         name = question.fact
         asked = pl.col(name).is_null()
         if ask_if is not None:
-            asked = asked & exact_polars(ask_if).fill_null(True)
+            asked = asked & exact_expr(ask_if).fill_null(True)
         for _answer, value in answer_options(knowledge, name):
             for index in knowledge.triage_reading.get(name, []):
                 rule = rules[index]
-                fires = exact_polars(rule.check, {name: value}).fill_null(False)
+                fires = exact_expr(rule.check, {name: value}).fill_null(False)
                 raise_to.setdefault(rule.entry.level.rank, []).append(asked & fires)
     floor = knowledge.knowledge.levels.unanswered_floor
     emergency = Level.EMERGENCY.rank
@@ -67,23 +88,19 @@ def _floor(knowledge: CompiledKnowledge, rule_rank: pl.Expr) -> pl.Expr:
     )
 
 
-def _exact(check: Exact) -> pl.Expr:
-    return exact_polars(check)
-
-
 def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) -> pl.DataFrame:
     """Add decision columns to a fact table (one row per person)."""
     built = compiled(knowledge or kb.default())
     df = facts.lazy()
     for derived in built.derived:
-        df = df.with_columns(_exact(derived.check).alias(derived.entry))
+        df = df.with_columns(exact_expr(derived.check).alias(derived.entry))
     for pattern in built.patterns:
-        df = df.with_columns(_exact(pattern.check).alias(f"pattern.{pattern.entry}"))
+        df = df.with_columns(exact_expr(pattern.check).alias(f"pattern.{pattern.entry}"))
 
     rule_columns = []
     for rule in built.red_flags:
         column = f"rule.{rule.entry.id}"
-        df = df.with_columns(_fired(_exact(rule.check)).alias(column))
+        df = df.with_columns(_fired(exact_expr(rule.check)).alias(column))
         rule_columns.append((rule.entry, column))
     concern_exprs = []
     for code in built.knowledge.concerns:
@@ -101,7 +118,7 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
         for entry, column in rule_columns
     ]
     candidates += [
-        pl.when(_fired(_exact(rule.check))).then(pl.lit(rule.entry.level.rank))
+        pl.when(_fired(exact_expr(rule.check))).then(pl.lit(rule.entry.level.rank))
         for rule in built.level_rules
     ]
     df = df.with_columns(
@@ -114,9 +131,9 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
     )
 
     for criterion in built.criteria:
-        df = df.with_columns(_exact(criterion.check).alias(f"criterion.{criterion.entry.code}"))
+        df = df.with_columns(exact_expr(criterion.check).alias(f"criterion.{criterion.entry.code}"))
     df = df.with_columns(
-        _first_match([(_exact(s.check), s.entry.status.value) for s in built.statuses]).alias(
+        _first_match([(exact_expr(s.check), s.entry.status.value) for s in built.statuses]).alias(
             "surgical.status"
         )
     )
@@ -125,7 +142,7 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
     )
     df = df.with_columns(
         _first_match(
-            [(_exact(r.check), "true" if r.entry.indicated else "false") for r in built.imaging]
+            [(exact_expr(r.check), "true" if r.entry.indicated else "false") for r in built.imaging]
         ).alias("imaging.indicated_text")
     )
     pattern_order = [pattern.entry for pattern in built.patterns]
@@ -151,4 +168,6 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
 
 def assess_frame(intakes: Iterable[Intake], knowledge: KnowledgeBase | None = None) -> pl.DataFrame:
     """Decision columns for many intakes at once."""
-    return evaluate_frame(facts_frame(flatten(i) for i in intakes), knowledge)
+    knowledge = knowledge or kb.default()
+    terms = knowledge.fact_terms
+    return evaluate_frame(facts_frame(flatten(i, terms) for i in intakes), knowledge)

@@ -27,19 +27,10 @@ from spinepath.knowledge.models import (
     StatusRule,
 )
 from spinepath.pathway.assessment import Level
-from spinepath.pathway.codegen import Evaluator, compile_kleene
-from spinepath.pathway.conditions import (
-    Condition,
-    Facts,
-    FactValue,
-    Tri,
-    any_of,
-    constant,
-    negated,
-    substitute,
-)
+from spinepath.pathway.conditions import Condition, any_of, constant, negated, substitute
 from spinepath.pathway.exact import Domain, Exact, value_atoms
 from spinepath.pathway.facts import fact_domains
+from spinepath.pathway.kleene import Evaluator, Facts, FactValue, Tri, compile_kleene
 
 T = TypeVar("T")
 

@@ -7,6 +7,8 @@ A condition is YAML data: a string atom or a mapping.
   ``"neurology.leg_weakness != none"``, ``"history.trauma in [minor, major]"``.
 * ``"cauda_equina.onset_days is unanswered"`` — yes exactly when the question was not answered.
 * ``{all: [...]}``, ``{any: [...]}``, ``{not: ...}``, ``{at_least: 4, of: [...]}``.
+* ``otherwise`` — always yes: the last rule of a first-match list, which applies when no
+  earlier rule does (``spinepath kb check`` allows it nowhere else).
 * ``{none_true: [...]}`` — yes unless one of them is yes (unknown counts as not yes). Only for
   descriptive facts such as the pain pattern, never for red flags.
 
@@ -23,13 +25,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
-import polars as pl
-
-FactValue = bool | int | float | str | None
-Facts = Mapping[str, FactValue]
-Tri = bool | None
+from spinepath.pathway.kleene import Evaluator, Facts, FactValue, Tri, compile_kleene
 
 
 class ConditionError(ValueError):
@@ -91,123 +89,21 @@ class Condition:
 
     # --- per person ----------------------------------------------------------------------
     def evaluate(self, facts: Facts) -> Tri:
-        kind = self.kind
-        if kind == "const":
-            return bool(self.value)
-        if kind == "atom":
-            return self._atom(facts)
-        if kind == "all":
-            unknown = False
-            for child in self.children:
-                result = child.evaluate(facts)
-                if result is False:
-                    return False
-                if result is None:
-                    unknown = True
-            return None if unknown else True
-        if kind == "any":
-            unknown = False
-            for child in self.children:
-                result = child.evaluate(facts)
-                if result is True:
-                    return True
-                if result is None:
-                    unknown = True
-            return None if unknown else False
-        if kind == "not":
-            result = self.children[0].evaluate(facts)
-            return None if result is None else not result
-        if kind == "none_true":
-            return all(child.evaluate(facts) is not True for child in self.children)
-        # at_least
-        n_yes = n_unknown = 0
-        for child in self.children:
-            result = child.evaluate(facts)
-            if result is True:
-                n_yes += 1
-            elif result is None:
-                n_unknown += 1
-        if n_yes >= self.threshold:
-            return True
-        if n_yes + n_unknown < self.threshold:
-            return False
-        return None
+        """Kleene evaluation over one person's facts (unanswered facts are ``None``)."""
+        return self._kleene(facts, facts)
 
-    def _atom(self, facts: Facts) -> Tri:
-        assert self.fact is not None
-        value = facts.get(self.fact)
-        if self.op == "unanswered":
-            return (value is None) != self.negate
-        if value is None:
-            return None
-        if self.op is None:
-            result = bool(value)
-        elif self.op == "in":
-            assert isinstance(self.value, tuple)
-            result = value in self.value
-        else:
-            result = COMPARISONS[self.op](value, self.value)
-        return not result if self.negate else result
+    @cached_property
+    def _kleene(self) -> Evaluator:
+        return compile_kleene(self)
 
-    # --- population ----------------------------------------------------------------------
-    def to_polars(
-        self,
-        tried: Mapping[str, FactValue] | None = None,
-        answered: Mapping[str, FactValue] | None = None,
-    ) -> pl.Expr:
-        """Kleene evaluation over a fact table.
 
-        ``tried`` fills unanswered values while ``is unanswered`` still sees them unanswered
-        (exact evaluation); ``answered`` fills them as if the person had answered.
-        """
-        tried = {**(tried or {}), **(answered or {})}
-        answered = answered or {}
-        kind = self.kind
-        if kind == "const":
-            return pl.lit(bool(self.value), dtype=pl.Boolean)
-        if kind == "atom":
-            assert self.fact is not None
-            column = pl.col(self.fact)
-            if self.op == "unanswered":
-                if self.fact in answered:
-                    return pl.lit(self.negate, dtype=pl.Boolean)
-                expr = column.is_null()
-                return ~expr if self.negate else expr
-            if self.fact in tried:
-                column = pl.when(column.is_null()).then(pl.lit(tried[self.fact])).otherwise(column)
-            if self.op is None:
-                expr = column.cast(pl.Boolean)
-            elif self.op == "in":
-                assert isinstance(self.value, tuple)
-                # is_in maps null to null only when told to; keep unknown unknown.
-                expr = pl.when(column.is_null()).then(None).otherwise(column.is_in(self.value))
-            else:
-                expr = cast(pl.Expr, COMPARISONS[self.op](column, pl.lit(self.value)))
-            return ~expr if self.negate else expr
-        if kind == "all":
-            return pl.all_horizontal([c.to_polars(tried, answered) for c in self.children])
-        if kind == "any":
-            return pl.any_horizontal([c.to_polars(tried, answered) for c in self.children])
-        if kind == "not":
-            return ~self.children[0].to_polars(tried, answered)
-        if kind == "none_true":
-            # Reads the answers as they stand: tried values do not apply.
-            parts = [c.to_polars(None, answered).fill_null(False) for c in self.children]
-            return ~pl.any_horizontal(parts)
-        parts = [c.to_polars(tried, answered) for c in self.children]
-        yes = pl.sum_horizontal([p.fill_null(False).cast(pl.Int32) for p in parts])
-        unknown = pl.sum_horizontal([p.is_null().cast(pl.Int32) for p in parts])
-        return (
-            pl.when(yes >= self.threshold)
-            .then(pl.lit(True))
-            .when(yes + unknown < self.threshold)
-            .then(pl.lit(False))
-            .otherwise(pl.lit(None, dtype=pl.Boolean))
-        )
+OTHERWISE = "otherwise"
 
 
 def parse(spec: object, *, where: str = "condition") -> Condition:
     """Parse YAML data into a ``Condition``; ``where`` names the entry in error messages."""
+    if spec == OTHERWISE:
+        return constant(True)
     if isinstance(spec, str):
         return _parse_atom(spec, where)
     if isinstance(spec, Mapping):

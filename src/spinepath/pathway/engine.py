@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from spinepath import __version__
 from spinepath import knowledge as kb
 from spinepath.knowledge import KnowledgeBase
-from spinepath.knowledge.models import CareItem, RedFlagRule
+from spinepath.knowledge.models import STARTBACK_GROUPS, CareItem, RedFlagRule, StartBackCare
 from spinepath.pathway.assessment import (
     AnswerEffect,
     Assessment,
@@ -38,30 +38,14 @@ from spinepath.pathway.assessment import (
 )
 from spinepath.pathway.compiled import Compiled, CompiledKnowledge, rank_names
 from spinepath.pathway.compiled import compiled as compiled_knowledge
-from spinepath.pathway.conditions import Tri
 from spinepath.pathway.exact import BOOL, Domain, value_atoms
 from spinepath.pathway.facts import Facts, field_description, flatten
 from spinepath.pathway.intake import Intake
+from spinepath.pathway.kleene import Tri
 
 T = TypeVar("T")
 
-NOTICE = (
-    "spinepath supports decisions about back and neck pain; it does not diagnose. It says what "
-    "findings can point to and how urgently to act. If you are worried, call NHS 111, or 999 in "
-    "an emergency."
-)
 UNANSWERED_RULE_ID = "LV-UNANSWERED"
-MATCHED_CARE = {
-    "low": "Low risk: reassurance, advice to keep active and self-management support.",
-    "medium": "Medium risk: physiotherapy addressing physical symptoms and function.",
-    "high": "High risk: psychologically informed physiotherapy (physical and psychosocial care).",
-}
-STARTBACK_NOT_DONE = (
-    "Not known: the 9-question STarT Back tool has not been completed, so the risk of long-term "
-    "problems is not known. Complete it (with your GP or physiotherapist, or in the follow-up "
-    "questionnaires) so the level of support can be matched to you."
-)
-STARTBACK_SOURCES = ["KEELE-SBST", "HILL-2011", "STARTBACK-MATCHED-CARE"]
 
 
 def _sources(refs: Iterable[Sequence[str]]) -> list[str]:
@@ -103,7 +87,7 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     """Assess one person. Raises nothing for valid input; the intake model rejects bad input."""
     knowledge = knowledge or kb.default()
     compiled = compiled_knowledge(knowledge)
-    facts = flatten(intake)
+    facts = flatten(intake, knowledge.fact_terms)
     trace: list[TraceEntry] = []
 
     _derive(compiled, facts)
@@ -194,7 +178,7 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
 
     pattern = _pattern(compiled, intake, facts, pattern_results)
     trace.append(TraceEntry(output="pattern", rule_ids=pattern.rule_ids, facts=pattern.facts))
-    startback = _startback(facts)
+    startback = _startback(facts, knowledge.care.startback)
     trace.append(TraceEntry(output="startback", rule_ids=[], facts=startback.facts))
 
     surgical = _surgical(
@@ -234,7 +218,7 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     return Assessment(
         engine_version=__version__,
         knowledge_version=knowledge.version,
-        notice=NOTICE,
+        notice=knowledge.meta.notice,
         triage=triage,
         concerns=concerns,
         pattern=pattern,
@@ -550,18 +534,18 @@ def _pattern(
     )
 
 
-def _startback(facts: Facts) -> StartBackResult:
+def _startback(facts: Facts, care: StartBackCare) -> StartBackResult:
     risk = facts.get("startback.risk")
     total = facts.get("startback.total")
     psychosocial = facts.get("startback.psychosocial")
-    if risk not in MATCHED_CARE:
+    if risk not in STARTBACK_GROUPS:
         return StartBackResult(
             total=None,
             psychosocial=None,
             risk_group=None,
-            matched_care=STARTBACK_NOT_DONE,
+            matched_care=care.not_known,
             facts={"startback.total": None},
-            sources=list(STARTBACK_SOURCES),
+            sources=list(care.sources),
         )
     assert isinstance(risk, str)
     assert isinstance(total, int)
@@ -570,9 +554,9 @@ def _startback(facts: Facts) -> StartBackResult:
         total=total,
         psychosocial=psychosocial,
         risk_group=risk,
-        matched_care=MATCHED_CARE[risk],
+        matched_care=care.matched(risk),
         facts={"startback.total": total, "startback.psychosocial": psychosocial},
-        sources=list(STARTBACK_SOURCES),
+        sources=list(care.sources),
     )
 
 
@@ -676,8 +660,9 @@ def _care_plan(compiled: CompiledKnowledge, facts: Facts) -> CarePlan:
 
 def facts_for(data: dict[str, object], knowledge: KnowledgeBase | None = None) -> Facts:
     """Facts (with derived ones) for answers gathered so far, to decide which questions to ask."""
-    compiled = compiled_knowledge(knowledge or kb.default())
-    facts = flatten(Intake.model_validate(data))
+    knowledge = knowledge or kb.default()
+    compiled = compiled_knowledge(knowledge)
+    facts = flatten(Intake.model_validate(data), knowledge.fact_terms)
     _derive(compiled, facts)
     return facts
 

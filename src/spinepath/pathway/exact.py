@@ -23,16 +23,13 @@ so they read the person's actual answers while shared facts are being tried.
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
-import polars as pl
-
-from spinepath.pathway.codegen import compile_kleene
-from spinepath.pathway.conditions import Condition, Facts, FactValue, Tri
+from spinepath.pathway.conditions import Condition
+from spinepath.pathway.kleene import Facts, FactValue, Tri, compile_kleene
 
 # Beyond this many trial evaluations, one person's condition keeps its (sound) unknown; trying
 # stops early in most branches, and never reaches this when a condition's shared facts have at
@@ -197,53 +194,3 @@ class Exact:
                 return None
         trial[name] = None
         return seen.pop()
-
-
-# --- population --------------------------------------------------------------------------------
-
-
-def exact_polars(evaluator: Exact, fixed: Mapping[str, FactValue] | None = None) -> pl.Expr:
-    """The population twin of ``Exact``, giving the same answer for every row.
-
-    ``fixed`` answers unanswered facts for every row (what the engine tries for "still to ask").
-    """
-    fixed = dict(fixed or {})
-    condition = evaluator.condition
-    kleene_expr = condition.to_polars(None, fixed)
-    shared = [name for name in evaluator.shared if name not in fixed]
-    if not shared:
-        return kleene_expr
-    values = evaluator.representatives()
-    if evaluator.combinations() > EXPRESSION_COMBINATIONS:
-        # Only rows that Kleene leaves unknown with a shared fact unanswered need the per-person
-        # evaluator; the others pass through the Python loop untouched.
-        needed = kleene_expr.is_null() & pl.any_horizontal([pl.col(n).is_null() for n in shared])
-        columns = [needed.alias("\x00needed"), kleene_expr.alias("\x00kleene"), *evaluator.facts]
-
-        def per_row(rows: pl.Series) -> pl.Series:
-            needed_rows = rows.struct.field("\x00needed").fill_null(False)
-            out: list[Tri] = rows.struct.field("\x00kleene").to_list()
-            if not needed_rows.any():
-                return pl.Series(out, dtype=pl.Boolean)
-            # Only the rows that need it are turned into Python: the rest stay columnar.
-            positions = needed_rows.arg_true().to_list()
-            for position, row in zip(positions, rows.filter(needed_rows).to_list(), strict=True):
-                answers = dict(row)
-                answers.update((k, v) for k, v in fixed.items() if row.get(k) is None)
-                out[position] = evaluator(answers)
-            return pl.Series(out, dtype=pl.Boolean)
-
-        return pl.struct(columns).map_batches(per_row, return_dtype=pl.Boolean)
-    outcomes = [
-        condition.to_polars(dict(zip(shared, combination, strict=True)), fixed)
-        for combination in itertools.product(*(values[n] for n in shared))
-    ]
-    every_yes = pl.all_horizontal([o.fill_null(False) for o in outcomes])
-    every_no = pl.all_horizontal([(~o).fill_null(False) for o in outcomes])
-    return (
-        pl.when(every_yes)
-        .then(pl.lit(True))
-        .when(every_no)
-        .then(pl.lit(False))
-        .otherwise(pl.lit(None, dtype=pl.Boolean))
-    )

@@ -7,14 +7,13 @@ The same record is one row of a population table, so rules never see nested inpu
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Literal, get_args, get_origin
 
-import polars as pl
 from pydantic import BaseModel
 
 from spinepath.instruments import startback
-from spinepath.pathway.conditions import FactValue
 from spinepath.pathway.exact import BOOL, Domain
 from spinepath.pathway.intake import (
     CaudaEquina,
@@ -31,8 +30,20 @@ from spinepath.pathway.intake import (
     Systemic,
     TreatmentType,
 )
+from spinepath.pathway.kleene import FactValue, any_true
 
 Facts = dict[str, FactValue]
+
+
+@dataclass(frozen=True)
+class FactTerms:
+    """Clinical groupings some facts are built from; the knowledge base defines and cites them."""
+
+    conservative_care: frozenset[str]
+    """Treatments that count towards a trial of active conservative care."""
+    surgical_lesions: frozenset[str]
+    """Imaging findings an operation can treat."""
+
 
 _SECTIONS: tuple[tuple[str, type[BaseModel]], ...] = (
     ("radiation", Radiation),
@@ -61,24 +72,12 @@ _HEALTH_FLAGS = (
     "pregnant",
 )
 _PAIN_FLAGS = ("worse_with_movement", "not_eased_by_rest", "worse_at_night", "worse_on_straining")
-# Active conservative care NICE NG59 1.2 recommends; adequacy of a trial is judged on these.
-_CONSERVATIVE = ("exercise_programme", "physiotherapy", "combined_physical_psychological")
 _NOT_BETTER = frozenset({"worse", "none", "partial"})
 _FINDINGS: tuple[str, ...] = get_args(ImagingFinding)
 _TREATMENTS: tuple[str, ...] = get_args(TreatmentType)
 
 
-def _kleene_any(values: Iterable[bool | None]) -> bool | None:
-    unknown = False
-    for value in values:
-        if value is True:
-            return True
-        if value is None:
-            unknown = True
-    return None if unknown else False
-
-
-def flatten(intake: Intake) -> Facts:
+def flatten(intake: Intake, terms: FactTerms) -> Facts:
     facts: Facts = {"age": intake.age, "sex": intake.sex}
     for prefix, _model in _SECTIONS:
         section = getattr(intake, prefix)
@@ -96,14 +95,14 @@ def flatten(intake: Intake) -> Facts:
     facts["pain.duration_weeks"] = max(r.duration_weeks for r in regions)
     # Whole years since the longest-running pain began (NG65 asks whether it began before 45).
     facts["pain.onset_age"] = intake.age - int(facts["pain.duration_weeks"]) // 52  # type: ignore[arg-type]
-    facts["pain.sudden_onset"] = _kleene_any(
+    facts["pain.sudden_onset"] = any_true(
         None if r.onset is None else r.onset == "sudden" for r in regions
     )
     for flag in _PAIN_FLAGS:
-        facts[f"pain.{flag}"] = _kleene_any(getattr(r, flag) for r in regions)
+        facts[f"pain.{flag}"] = any_true(getattr(r, flag) for r in regions)
 
-    facts.update(_treatment_facts(intake))
-    facts.update(_imaging_facts(intake))
+    facts.update(_treatment_facts(intake, terms))
+    facts.update(_imaging_facts(intake, terms))
     facts.update(_health_facts(intake))
 
     scored = startback.score(intake.startback) if intake.startback is not None else None
@@ -118,12 +117,12 @@ def flatten(intake: Intake) -> Facts:
     return facts
 
 
-def _treatment_facts(intake: Intake) -> Facts:
+def _treatment_facts(intake: Intake, terms: FactTerms) -> Facts:
     facts: Facts = {}
     for kind in _TREATMENTS:
         tried = [t for t in intake.treatments_tried if t.type == kind]
         facts[f"treatment.{kind}.weeks"] = max((t.weeks for t in tried), default=0)
-    active = [t for t in intake.treatments_tried if t.type in _CONSERVATIVE]
+    active = [t for t in intake.treatments_tried if t.type in terms.conservative_care]
     facts["conservative.weeks"] = max((t.weeks for t in active), default=0)
     responses = [t.response for t in active]
     if not active:
@@ -139,31 +138,26 @@ def _treatment_facts(intake: Intake) -> Facts:
     return facts
 
 
-_SURGICAL_LESIONS = frozenset(
-    {"disc_herniation", "spinal_stenosis", "spondylolisthesis", "fracture", "cord_compression"}
-)
-
-
-def _concordance(intake: Intake) -> bool | None:
+def _concordance(intake: Intake, terms: FactTerms) -> bool | None:
     """Yes if a lesion surgery treats fits the symptoms; no if imaging shows none that fits."""
     if not intake.imaging:
         return None
-    lesions = [i.matches_symptoms for i in intake.imaging if i.finding in _SURGICAL_LESIONS]
+    lesions = [i.matches_symptoms for i in intake.imaging if i.finding in terms.surgical_lesions]
     if not lesions:
         return False
-    return _kleene_any(lesions)
+    return any_true(lesions)
 
 
-def _imaging_facts(intake: Intake) -> Facts:
+def _imaging_facts(intake: Intake, terms: FactTerms) -> Facts:
     facts: Facts = {
         "imaging.done": bool(intake.imaging),
-        "imaging.concordant": _concordance(intake),
+        "imaging.concordant": _concordance(intake, terms),
     }
     for finding in _FINDINGS:
         studies = [i for i in intake.imaging if i.finding == finding]
         facts[f"imaging.{finding}"] = bool(studies)
         facts[f"imaging.{finding}.matches"] = (
-            _kleene_any(i.matches_symptoms for i in studies) if studies else False
+            any_true(i.matches_symptoms for i in studies) if studies else False
         )
     return facts
 
@@ -177,62 +171,6 @@ def _health_facts(intake: Intake) -> Facts:
     for name in _HEALTH_FLAGS:
         facts[f"health.{name}"] = getattr(health, name)
     return facts
-
-
-def _polars_type(value_types: set[type]) -> pl.DataType:
-    if value_types <= {bool}:
-        return pl.Boolean()
-    if value_types <= {int}:
-        return pl.Int64()
-    if value_types <= {int, float}:
-        return pl.Float64()
-    return pl.String()
-
-
-def fact_schema() -> dict[str, pl.DataType]:
-    """Column types of the fact table, derived from the intake model (never from data)."""
-    sample = _schema_probe()
-    return {name: _polars_type(types) for name, types in sample.items()}
-
-
-def _schema_probe() -> dict[str, set[type]]:
-    # The types each fact can take, read from the model's field annotations.
-    types: dict[str, set[type]] = {"age": {int}, "sex": {str}, "work_status": {str}}
-    for prefix, model in _SECTIONS:
-        for name, field in model.model_fields.items():
-            types[f"{prefix}.{name}"] = _annotation_types(field.annotation)
-    for region in _REGIONS:
-        types[f"pain.{region}"] = {bool}
-        for name in _REGION_FIELDS:
-            types[f"pain.{region}.{name}"] = (
-                {int} if name in {"intensity", "duration_weeks"} else {bool}
-            )
-    types["pain.max_intensity"] = {int}
-    types["pain.duration_weeks"] = {int}
-    types["pain.onset_age"] = {int}
-    types["pain.sudden_onset"] = {bool}
-    for flag in _PAIN_FLAGS:
-        types[f"pain.{flag}"] = {bool}
-    for kind in _TREATMENTS:
-        types[f"treatment.{kind}.weeks"] = {int}
-    types["conservative.weeks"] = {int}
-    types["conservative.improved"] = {bool}
-    types["treatment.any_weeks"] = {int}
-    types["imaging.done"] = {bool}
-    types["imaging.concordant"] = {bool}
-    for finding in _FINDINGS:
-        types[f"imaging.{finding}"] = {bool}
-        types[f"imaging.{finding}.matches"] = {bool}
-    types["health.smoking"] = {str}
-    types["health.bmi"] = {float}
-    for name in _HEALTH_FLAGS:
-        types[f"health.{name}"] = {bool}
-    types["startback.total"] = {int}
-    types["startback.psychosocial"] = {int}
-    types["startback.risk"] = {str}
-    for name in ("odi_percent", "rmdq", "ndi_percent"):
-        types[f"outcomes.{name}"] = {int}
-    return types
 
 
 def _annotation_types(annotation: object) -> set[type]:
@@ -261,15 +199,6 @@ def field_description(name: str) -> str | None:
         if section == prefix and field in model.model_fields:
             return model.model_fields[field].description
     return None
-
-
-def known_facts() -> frozenset[str]:
-    return frozenset(_schema_probe())
-
-
-def facts_frame(records: Iterable[Facts]) -> pl.DataFrame:
-    """A population fact table with the declared column types."""
-    return pl.DataFrame(list(records), schema=fact_schema(), orient="row")
 
 
 def _field_domain(annotation: object, metadata: Iterable[object]) -> Domain:
@@ -301,27 +230,56 @@ def _field_domain(annotation: object, metadata: Iterable[object]) -> Domain:
 
 @cache
 def fact_domains() -> dict[str, Domain]:
-    """The answers each fact can take, for trying unanswered ones (``spinepath.pathway.exact``)."""
+    """The fact registry: every fact ``flatten`` writes and the answers it can take.
+
+    Answered facts take their domain from the intake model's own field (type, choices, bounds);
+    facts ``flatten`` computes are declared here beside the code that computes them. The column
+    types of the population fact table, the facts the knowledge base may read and the answers
+    the exact evaluator tries all come from this one registry.
+    """
     domains: dict[str, Domain] = {}
+
+    def field(name: str, model: type[BaseModel], attribute: str) -> None:
+        info = model.model_fields[attribute]
+        domains[name] = _field_domain(info.annotation, info.metadata)
+
+    field("age", Intake, "age")
+    field("sex", Intake, "sex")
+    field("work_status", Intake, "work_status")
     for prefix, model in _SECTIONS:
-        for name, field in model.model_fields.items():
-            domains[f"{prefix}.{name}"] = _field_domain(field.annotation, field.metadata)
+        for name in model.model_fields:
+            field(f"{prefix}.{name}", model, name)
+    count = Domain("int", low=0, high=1e9)
     for region in _REGIONS:
+        domains[f"pain.{region}"] = BOOL
         for name in _REGION_FIELDS:
-            field = RegionPain.model_fields[name]
-            domains[f"pain.{region}.{name}"] = _field_domain(field.annotation, field.metadata)
-    health = Health.model_fields
-    for name in ("smoking", *_HEALTH_FLAGS):
-        domains[f"health.{name}"] = _field_domain(health[name].annotation, health[name].metadata)
-    domains["health.bmi"] = Domain("float", low=10, high=100)
+            field(f"pain.{region}.{name}", RegionPain, name)
+    field("pain.max_intensity", RegionPain, "intensity")
+    field("pain.duration_weeks", RegionPain, "duration_weeks")
+    domains["pain.onset_age"] = Domain("int", low=0, high=130)
     domains["pain.sudden_onset"] = BOOL
     for flag in _PAIN_FLAGS:
         domains[f"pain.{flag}"] = BOOL
+    for kind in _TREATMENTS:
+        domains[f"treatment.{kind}.weeks"] = count
+    domains["conservative.weeks"] = count
+    domains["conservative.improved"] = BOOL
+    domains["treatment.any_weeks"] = count
+    domains["imaging.done"] = BOOL
+    domains["imaging.concordant"] = BOOL
+    for finding in _FINDINGS:
+        domains[f"imaging.{finding}"] = BOOL
+        domains[f"imaging.{finding}.matches"] = BOOL
+    for name in ("smoking", *_HEALTH_FLAGS):
+        field(f"health.{name}", Health, name)
+    domains["health.bmi"] = Domain("float", low=10, high=100)
     domains["startback.total"] = Domain("int", low=0, high=9)
     domains["startback.psychosocial"] = Domain("int", low=0, high=5)
     domains["startback.risk"] = Domain("enum", ("low", "medium", "high"))
-    for name, field in Outcomes.model_fields.items():
-        domains[f"outcomes.{name}"] = _field_domain(field.annotation, field.metadata)
-    domains["imaging.concordant"] = BOOL
-    domains["conservative.improved"] = BOOL
+    for name in Outcomes.model_fields:
+        field(f"outcomes.{name}", Outcomes, name)
     return domains
+
+
+def known_facts() -> frozenset[str]:
+    return frozenset(fact_domains())

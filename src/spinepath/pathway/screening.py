@@ -19,10 +19,11 @@ from pydantic import ValidationError
 from spinepath.knowledge import KnowledgeBase
 from spinepath.knowledge.models import RedFlagRule
 from spinepath.pathway.assessment import Level
-from spinepath.pathway.conditions import Condition, FactValue
-from spinepath.pathway.conditions import Facts as ConditionFacts
+from spinepath.pathway.conditions import Condition
 from spinepath.pathway.facts import Facts, flatten
 from spinepath.pathway.intake import MINIMUM_AGE, Intake
+from spinepath.pathway.kleene import Facts as ConditionFacts
+from spinepath.pathway.kleene import FactValue
 
 # Stand-ins that let a partial intake validate; the facts they produce are blanked afterwards.
 _PLACEHOLDER_AGE = MINIMUM_AGE
@@ -53,7 +54,7 @@ def put(document: dict[str, Any], fact: str, value: FactValue) -> None:
 
 def facts_so_far(document: dict[str, Any], knowledge: KnowledgeBase) -> Facts:
     """Facts, derived ones included, for the answers so far; what is not known yet is None."""
-    return _with_derived(_base_facts(document), knowledge, frozenset())
+    return _with_derived(_base_facts(document, knowledge), knowledge, frozenset())
 
 
 def applies(ask_if: Condition | None, facts: ConditionFacts) -> bool:
@@ -84,7 +85,7 @@ def emergency_findings(
     "unanswered" yet: a yes to a bladder question must wait for "how many days ago" rather than
     fire on its absence. Without it, every unanswered question counts as unanswered for good.
     """
-    base = _base_facts(document)
+    base = _base_facts(document, knowledge)
     facts = _with_derived(base, knowledge, frozenset())
     pending = still_to_come(knowledge, facts, asked) if asked is not None else frozenset()
     if pending:
@@ -119,7 +120,7 @@ def _while_pending(condition: Condition, pending: frozenset[str]) -> Condition:
     )
 
 
-def _base_facts(document: dict[str, Any]) -> Facts:
+def _base_facts(document: dict[str, Any], knowledge: KnowledgeBase) -> Facts:
     """Flattened facts of a possibly incomplete document.
 
     Age, and a pain region's duration and intensity, may not be given yet: stand-ins let the
@@ -161,7 +162,7 @@ def _base_facts(document: dict[str, Any]) -> Facts:
     if intake is None:
         intake = Intake.model_validate({"age": _PLACEHOLDER_AGE, "regions": [_PLACEHOLDER_REGION]})
         no_age = no_regions = True
-    facts = flatten(intake)
+    facts = flatten(intake, knowledge.fact_terms)
     unknown: set[str] = set()
     if no_age:
         unknown |= {"age", "pain.onset_age"}

@@ -16,8 +16,9 @@ from typing import Literal, get_args
 
 from spinepath import knowledge as kb
 from spinepath.knowledge.models import QuestionDef
-from spinepath.pathway.conditions import Condition, Facts
+from spinepath.pathway.conditions import Condition
 from spinepath.pathway.intake import Priority, TreatmentType
+from spinepath.pathway.kleene import Facts
 from spinepath.pathway.screening import applies
 
 QuestionKind = Literal["tristate", "choice", "int", "float", "text", "multi", "check"]

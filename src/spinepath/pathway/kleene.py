@@ -1,4 +1,10 @@
-"""Kleene evaluation compiled to straight-line Python, one function per condition.
+"""Kleene three-valued logic for one person: the truth tables, and conditions compiled to Python.
+
+Every per-person evaluation of a condition goes through ``compile_kleene`` (``Condition.evaluate``
+included), and facts that combine several answers use ``any_true``, so the three-valued
+connectives are written once. The population backend (``spinepath.pathway.expressions``) follows
+the same tables with Polars' Kleene operators, and a property test holds the two together.
+
 
 A tree of closures pays a Python call for every node; an assessment evaluates a few hundred
 nodes, so the calls dominate. Here each condition becomes the source of one function that
@@ -6,21 +12,38 @@ evaluates every node inline with plain ``if`` statements, keeping the short-circ
 logic (``all`` stops at the first no, ``any`` at the first yes). Deep subtrees become their own
 functions so Python's limit on nested blocks is never reached.
 
-The generated function has the ``Evaluator`` signature of ``spinepath.pathway.exact``: ``(values,
-answered)``, where ``is unanswered`` and ``none_true`` read ``answered``.
+The generated function has the ``Evaluator`` signature: ``(values, answered)``, where ``is
+unanswered`` and ``none_true`` read ``answered``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from spinepath.pathway.conditions import Condition, Facts, Tri
+if TYPE_CHECKING:
+    from spinepath.pathway.conditions import Condition
+
+FactValue = bool | int | float | str | None
+Facts = Mapping[str, FactValue]
+Tri = bool | None
 
 Evaluator = Callable[[Facts, Facts], Tri]
 """``evaluate(values, answered)``: ``values`` may hold tried answers; ``answered`` never does."""
-Special = Callable[[Condition], Evaluator | None]
+Special = Callable[["Condition"], Evaluator | None]
+
+
+def any_true(values: Iterable[Tri]) -> Tri:
+    """Kleene "or": yes if one is yes, no if every one is no, otherwise unknown."""
+    unknown = False
+    for value in values:
+        if value is True:
+            return True
+        if value is None:
+            unknown = True
+    return None if unknown else False
+
 
 # Python allows 20 statically nested blocks; leave room for the function body itself.
 _MAX_DEPTH = 12
