@@ -204,11 +204,14 @@ class LevelRule(Entry):
 class UnansweredFloor(Entry):
     emergency: Level
     red_flag: Level
+    finding: str = Field(pattern=r"\{count\}")
+    emergency_instruction: str
     sources: SourceRefs
 
 
 class Levels(Entry):
     texts: dict[Level, LevelText]
+    where_to_go: str = Field(pattern=r"\{route\}")
     unanswered_floor: UnansweredFloor
     rules: list[LevelRule]
 
@@ -232,6 +235,7 @@ class DurationDef(Entry):
 
 class Patterns(Entry):
     duration: DurationDef
+    undetermined: str
     types: list[PatternDef]
 
 

@@ -136,10 +136,7 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     if floor_level is not None and floor_level.rank > rule_level.rank:
         reasons.append(
             Finding(
-                text=(
-                    f"{len(raises)} warning-sign question(s) are not answered yet and a yes could "
-                    "make this more urgent, so self-care cannot be advised until they are asked."
-                ),
+                text=floor.finding.format(count=len(raises)),
                 rule_ids=[UNANSWERED_RULE_ID],
                 facts={q.fact: None for q in still_to_ask if q.could_raise_to is not None},
                 sources=list(floor.sources),
@@ -148,12 +145,10 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     texts = knowledge.levels.texts[level]
     instructions = list(texts.instructions)
     if Level.EMERGENCY in raises and level is not Level.EMERGENCY:
-        instructions.append(
-            "Answer the questions still to ask below now: some answers mean calling 999."
-        )
+        instructions.append(floor.emergency_instruction)
     concerns = _concerns(knowledge, fired, facts)
     for concern in concerns[:1]:
-        instructions.append(f"Where to go: {concern.referral_route}.")
+        instructions.append(knowledge.levels.where_to_go.format(route=concern.referral_route))
     triage = Triage(
         level=level,
         headline=texts.headline,
@@ -513,10 +508,7 @@ def _pattern(
     check = next(p.check for p in compiled.patterns if p.entry == primary)
     description = chosen.description
     if not types:
-        description = (
-            "Not enough answers to tell the pattern apart; treated as non-specific until the "
-            "limb-symptom questions are answered."
-        )
+        description = knowledge.patterns.undetermined
     read = {name: facts.get(name) for name in check.facts}
     read["pain.duration_weeks"] = weeks
     return PainPattern(
