@@ -1,36 +1,19 @@
 """Browser tests: Debian Chromium driven by Playwright against a live server on loopback.
 
-Playwright cannot download its own browsers here, so it launches ``/usr/bin/chromium``. Without
-that binary every browser test is skipped with the reason (CI installs the package).
+Without ``/usr/bin/chromium`` every browser test is skipped with the reason (CI installs the
+package). The setup is in tests/support/browser.py.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import ViewportSize
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path("/tmp/spinepath-shots")
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-PHONE: ViewportSize = {"width": 390, "height": 844}
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+from support.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SHOTS, LiveServer
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,40 +45,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     # The app's CSP forbids injected scripts; axe-core is injected by the test only.
     return {**browser_context_args, "bypass_csp": True, "viewport": PHONE}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class LiveServer:
-    def __init__(self, app: FastAPI) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture

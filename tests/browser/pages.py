@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from browser.conftest import AXE
+from support.browser import AXE
 
 
 def start(page: Page, base_url: str) -> None:

@@ -6,30 +6,21 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from browser.conftest import DESKTOP, LiveServer
-from browser.pages import serious_accessibility_violations
-from conftest import PASSWORD, World
-from spinepath.pathway.engine import assess
-from spinepath.pathway.intake import Intake
-from spinepath.store import repository
 from spinepath.store.db import Database
+from support.browser import DESKTOP, LiveServer
+from support.intakes import low_back_pain
+from support.web import PASSWORD, World, save_assessment
 
-LOW_BACK = {"age": 52, "regions": [{"region": "low_back", "duration_weeks": 3, "intensity": 6}]}
+from .pages import serious_accessibility_violations
 
-
-def _assess(database: Database, patient_id: str, intake: dict[str, object]) -> None:
-    model = Intake.model_validate(intake)
-    with database.session() as session:
-        patient = repository.patient_by_id(session, patient_id)
-        assert patient is not None
-        repository.save_assessment(session, patient, model, assess(model))
+LOW_BACK = low_back_pain(age=52, weeks=3, intensity=6)
 
 
 def test_a_clinician_signs_in_and_sees_only_their_clinics_patients(
     page: Page, live_server: LiveServer, world: World, database: Database, shots: Path
 ) -> None:
-    _assess(database, world.patient_a.id, {**LOW_BACK, "systemic": {"fever": True}})
-    _assess(database, world.patient_b.id, {**LOW_BACK, "mimics": {"chest_pain": True}})
+    save_assessment(database, world.patient_a.id, {**LOW_BACK, "systemic": {"fever": True}})
+    save_assessment(database, world.patient_b.id, {**LOW_BACK, "mimics": {"chest_pain": True}})
     page.set_viewport_size(DESKTOP)
     page.goto(live_server.url + "/clinic")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")

@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
-from browser.conftest import DESKTOP, LiveServer
-from browser.pages import serious_accessibility_violations
+from support.browser import DESKTOP, LiveServer
 from web_pages.journey import SCIATICA_AFTER_FAILED_PHYSIOTHERAPY, answer_all, start, submit
+
+from .pages import serious_accessibility_violations
 
 
 def test_a_patient_for_whom_surgery_is_an_option_records_their_leaning(

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from browser.conftest import DESKTOP, LiveServer
-from browser.pages import (
+from support.browser import DESKTOP, LiveServer
+
+from .pages import (
     answer_no_everywhere,
     continue_,
     heading,
@@ -38,7 +39,7 @@ def test_a_patient_completes_the_questionnaire_on_a_phone_and_sees_the_right_urg
     page: Page, live_server: LiveServer, shots: Path
 ) -> None:
     # Fever with back pain and no emergency feature: urgent GP / NHS 111 the same day
-    # (reference.md 1.1 and 1.10, NHS advice [V-2nd]).
+    # (NHS back-pain advice, NHS-BACK-PAIN; docs/triage.md).
     start(page, live_server.url)
     assert serious_accessibility_violations(page) == []
     answer_no_everywhere(page)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from browser.conftest import PHONE, LiveServer
-from browser.pages import answer_no_everywhere, continue_, start
+from support.browser import PHONE, LiveServer
+
+from .pages import answer_no_everywhere, continue_, start
 
 
 def test_the_emergency_screen_and_a_step_work_without_javascript(

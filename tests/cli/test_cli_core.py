@@ -12,26 +12,24 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import typer
 from rich.console import Console
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from spinepath import cli
 from spinepath import knowledge as kb
 from spinepath.cli.interview import EmergencyStop, run_interview
 from spinepath.knowledge.models import QuestionDef
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.pathway.kleene import FactValue
+from support.cli import PLAIN_WIDE, cli_runner, spinepath_app
+from support.files import example_paths
+from support.intakes import low_back_pain
 
-RUNNER = CliRunner(env={"COLUMNS": "240", "NO_COLOR": "1"})
-EXAMPLES = Path(__file__).parents[2] / "examples"
+RUNNER = cli_runner(PLAIN_WIDE)
 
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    # _register_commands adds every command to the shared app: do it once per process.
-    if not any(command.name == "assess" for command in cli.app.registered_commands):
-        cli._register_commands()
-    return cli.app
+    return spinepath_app()
 
 
 def _flat(text: str) -> str:
@@ -43,13 +41,15 @@ def _invoke(app: typer.Typer, args: list[str], stdin: str | None = None) -> Resu
 
 
 def sciatica() -> dict[str, Any]:
-    return {
-        "age": 38,
-        "sex": "female",
-        "regions": [{"region": "low_back", "duration_weeks": 4, "intensity": 6}],
-        "radiation": {"leg": "right", "leg_below_knee": True},
-        "history": {"cancer": False, "trauma": "none"},
-    }
+    """Four weeks of low back pain with right leg pain below the knee, partly answered."""
+    return low_back_pain(
+        age=38,
+        sex="female",
+        weeks=4,
+        intensity=6,
+        radiation={"leg": "right", "leg_below_knee": True},
+        history={"cancer": False, "trauma": "none"},
+    )
 
 
 def _write(tmp_path: Path, data: object, name: str = "intake.json") -> Path:
@@ -179,7 +179,7 @@ def test_it_prints_an_intake_schema_that_accepts_an_example_and_rejects_a_bad_in
 ) -> None:
     schema = json.loads(_invoke(app, ["schema", "intake"]).stdout)
     validator = jsonschema.Draft202012Validator(schema)
-    for path in sorted(EXAMPLES.glob("*.json"))[:5]:
+    for path in example_paths()[:5]:
         validator.validate(json.loads(path.read_text(encoding="utf-8")))
     validator.validate(sciatica())
     bad = sciatica()

@@ -1,10 +1,11 @@
-"""Test helpers: the real engine on the real examples, and hand-built assessments."""
+"""Test helpers: the real engine on the real examples, and hand-built assessments.
+
+The sciatica intake these tests start from is ``support.intakes.sciatica_intake``.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from spinepath.decision_aid import DecisionAid, build_decision_aid, render_html
 from spinepath.pathway.assessment import (
@@ -24,10 +25,9 @@ from spinepath.pathway.assessment import (
 )
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
+from support.files import EXAMPLES_DIR, example_paths
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
-FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = example_paths()
 
 
 def load_intake(path: Path) -> Intake:
@@ -40,18 +40,11 @@ _aids: dict[str, tuple[Intake, Assessment, DecisionAid, str]] = {}
 def example_aid(name: str) -> tuple[Intake, Assessment, DecisionAid, str]:
     """Intake, real assessment, aid and HTML for an example file (built once per run)."""
     if name not in _aids:
-        intake = load_intake(ROOT / "examples" / name)
+        intake = load_intake(EXAMPLES_DIR / name)
         assessment = assess(intake)
         aid = build_decision_aid(intake, assessment)
         _aids[name] = (intake, assessment, aid, render_html(aid))
     return _aids[name]
-
-
-def make_intake(**overrides: Any) -> Intake:
-    """A sciatica intake (disc herniation that matches) with any field overridden."""
-    raw: dict[str, Any] = json.loads((FIXTURES / "sciatica.json").read_text(encoding="utf-8"))
-    raw.update(overrides)
-    return Intake.model_validate(raw)
 
 
 def make_assessment(

@@ -8,10 +8,11 @@ from pathlib import Path
 import yaml
 
 from spinepath.decision_aid.catalogue import load_catalogue
-
-from .helpers import ROOT
+from support.files import ROOT, required_files
 
 SOURCES = ROOT / "src" / "spinepath" / "knowledge" / "data" / "sources"
+# The seed documents the seed claims cite, one file per seed (``NNN_<hash>.txt``).
+SEEDS = Path("/work/shared/seeds")
 
 
 def _entries(path: Path) -> list[dict[str, object]]:
@@ -25,7 +26,7 @@ def test_the_catalogue_loads_and_every_cited_source_exists() -> None:
 
 
 def test_source_ids_are_unique_across_the_registry() -> None:
-    ids = Counter(e["id"] for f in SOURCES.glob("*.yaml") for e in _entries(f))
+    ids = Counter(e["id"] for f in required_files(SOURCES, "*.yaml") for e in _entries(f))
     assert [i for i, n in ids.items() if n > 1] == []
 
 
@@ -70,12 +71,13 @@ def test_every_harm_has_a_number_or_says_why_not() -> None:
 
 
 def test_seed_claims_name_a_seed_file_and_sources() -> None:
-    seeds = Path("/work/shared/seeds")
-    for claim in load_catalogue().seed_claims:
+    assert SEEDS.is_dir(), f"the seed documents are missing: {SEEDS} is not a directory"
+    claims = load_catalogue().seed_claims
+    assert claims, "the catalogue has no seed claims"
+    for claim in claims:
         assert claim.sources, claim.id
         number = claim.seed.split()[0]
-        if seeds.is_dir():
-            assert list(seeds.glob(f"{number}_*.txt")), claim.id
+        assert list(SEEDS.glob(f"{number}_*.txt")), f"{claim.id}: no seed file {number}_*.txt"
 
 
 REQUIRED_HARMS = {

@@ -11,27 +11,15 @@ from typer.testing import CliRunner
 
 from spinepath.cli import decision_aid as cli_decision_aid
 from spinepath.decision_aid.models import DecisionAid
+from support.cli import command_app
+from support.files import EXAMPLES_DIR
 
-from .helpers import ROOT
-
-EXAMPLE = ROOT / "examples" / "sciatica-refer-surgical-opinion.json"
+EXAMPLE = EXAMPLES_DIR / "sciatica-refer-surgical-opinion.json"
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    application = typer.Typer()
-
-    @application.callback()
-    def main() -> None:
-        """spinepath (test)."""
-
-    cli_decision_aid.register(application)
-    return application
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
+    return command_app(cli_decision_aid.register)
 
 
 def test_it_writes_json_that_is_a_valid_decision_aid(app: typer.Typer, runner: CliRunner) -> None:

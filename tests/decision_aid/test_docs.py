@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from spinepath.decision_aid.ipdas import CRITERIA
 from spinepath.decision_aid.models import DecisionAid
-
-from .helpers import ROOT
+from support.files import ROOT
 
 DOC = (ROOT / "docs" / "decision-aid.md").read_text(encoding="utf-8")
 

@@ -12,8 +12,9 @@ from spinepath.decision_aid import build_decision_aid
 from spinepath.decision_aid.catalogue import load_catalogue
 from spinepath.decision_aid.models import DecisionAid, Harm
 from spinepath.decision_aid.personalise import CAP, adjust, or_to_rr, person_factors
+from support.intakes import sciatica_intake
 
-from .helpers import make_assessment, make_intake
+from .helpers import make_assessment
 
 RISK_FACTORS = (
     "diabetes",
@@ -70,7 +71,7 @@ def _intake_with(factors: frozenset[str], age: int, imaging: dict[str, Any]) -> 
     }
     history = {"prior_spine_surgery": "prior_spine_surgery" in factors}
     older = min(120, age + 20) if "older" in factors else age
-    return make_intake(age=older, health=health, history=history, **imaging)
+    return sciatica_intake(age=older, health=health, history=history, **imaging)
 
 
 def _harms(aid: DecisionAid) -> dict[tuple[str, str, str], Harm]:
@@ -126,7 +127,7 @@ def test_odds_ratio_conversion_follows_zhang_and_yu() -> None:
 
 def test_diabetes_multiplies_the_wound_infection_risk_by_the_published_relative_risk() -> None:
     aid = build_decision_aid(
-        make_intake(health={"diabetes": True, "smoking": "never", "bmi": 24.0}),
+        sciatica_intake(health={"diabetes": True, "smoking": "never", "bmi": 24.0}),
         make_assessment(),
     )
     harm = _harms(aid)[("lumbar_disc_herniation", "microdiscectomy", "infection")]
@@ -169,7 +170,7 @@ def test_personal_risks_are_capped() -> None:
 
 
 def test_unknown_factors_are_not_treated_as_absent_or_present() -> None:
-    intake = make_intake(health={}, history={})
+    intake = sciatica_intake(health={}, history={})
     factors = person_factors(intake)
     assert factors["diabetes"] is None
     assert factors["obesity"] is None
@@ -177,7 +178,7 @@ def test_unknown_factors_are_not_treated_as_absent_or_present() -> None:
 
 
 def test_body_mass_index_is_worked_out_from_height_and_weight() -> None:
-    factors = person_factors(make_intake(health={"height_cm": 170.0, "weight_kg": 90.0}))
+    factors = person_factors(sciatica_intake(health={"height_cm": 170.0, "weight_kg": 90.0}))
     assert factors["obesity"] is True  # 90 / 1.7^2 = 31.1
 
 

@@ -11,8 +11,9 @@ from spinepath.decision_aid import build_decision_aid, render_html
 from spinepath.decision_aid.ipdas import failures
 from spinepath.pathway.assessment import CandidacyStatus, Level, PatternType
 from spinepath.pathway.intake import ImagingFinding, Region
+from support.intakes import sciatica_intake
 
-from .helpers import make_assessment, make_intake
+from .helpers import make_assessment
 
 CONCERNS = ("malignancy", "infection", "fracture", "cauda_equina", "cardiovascular", "inflammatory")
 STATUS_LEVEL = {
@@ -45,7 +46,7 @@ def situations(draw: st.DrawFn) -> tuple[Any, Any]:
         "bmi": draw(st.sampled_from([None, 22.0, 31.0, 45.0])),
         "diabetes": draw(st.sampled_from([True, False, None])),
     }
-    intake = make_intake(
+    intake = sciatica_intake(
         age=draw(st.integers(16, 120)),
         regions=[{"region": r, "duration_weeks": 10, "intensity": 6} for r in regions],
         imaging=imaging,

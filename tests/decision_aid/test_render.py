@@ -19,8 +19,9 @@ from spinepath.decision_aid.icons import icon_array
 from spinepath.decision_aid.ipdas import html_facts
 from spinepath.decision_aid.render import pdf_document
 from spinepath.pathway.assessment import CandidacyStatus, Level
+from support.intakes import sciatica_intake
 
-from .helpers import make_assessment, make_intake
+from .helpers import make_assessment
 
 STENOSIS_SMOKER = {
     "age": 71,
@@ -55,7 +56,7 @@ def test_the_page_matches_its_snapshot(
     snapshot: SnapshotAssertion,
 ) -> None:
     aid = build_decision_aid(
-        make_intake(**intake_changes),
+        sciatica_intake(**intake_changes),
         make_assessment(status, primary=primary),  # type: ignore[arg-type]
     )
     assert render_html(aid, standalone=False) == snapshot(name=name)
@@ -116,7 +117,7 @@ def test_ids_are_unique_in_a_page(sciatica_aid: DecisionAid) -> None:
 
 def test_personal_risks_are_shown_with_their_reasons() -> None:
     aid = build_decision_aid(
-        make_intake(health={"diabetes": True, "smoking": "never", "bmi": 24.0}),
+        sciatica_intake(health={"diabetes": True, "smoking": "never", "bmi": 24.0}),
         make_assessment(),
     )
     html = render_html(aid)
@@ -127,7 +128,9 @@ def test_personal_risks_are_shown_with_their_reasons() -> None:
 @pytest.fixture(scope="module")
 def pdf_and_pages() -> tuple[bytes, int, str]:
     aid = with_values(
-        build_decision_aid(make_intake(), make_assessment(CandidacyStatus.REFER_SURGICAL_OPINION)),
+        build_decision_aid(
+            sciatica_intake(), make_assessment(CandidacyStatus.REFER_SURGICAL_OPINION)
+        ),
         ValuesAnswers(importance={"fast_relief": 3}, leaning="unsure"),
     )
     document = pdf_document(aid)
@@ -151,7 +154,7 @@ def test_the_pdf_renders(pdf_and_pages: tuple[bytes, int, str]) -> None:
 
 def test_an_emergency_aid_renders_the_emergency_notice_first() -> None:
     aid = build_decision_aid(
-        make_intake(),
+        sciatica_intake(),
         make_assessment(CandidacyStatus.EMERGENCY_SURGICAL, level=Level.EMERGENCY),
     )
     html = render_html(aid)

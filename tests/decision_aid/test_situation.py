@@ -8,8 +8,9 @@ import pytest
 
 from spinepath.decision_aid import build_decision_aid, render_html
 from spinepath.pathway.assessment import CandidacyStatus, Level
+from support.intakes import sciatica_intake
 
-from .helpers import EXAMPLES, example_aid, make_assessment, make_intake
+from .helpers import EXAMPLES, example_aid, make_assessment
 
 # example -> (conditions covered, mode), from what each example describes
 EXPECTED = {
@@ -61,7 +62,7 @@ def test_a_person_who_is_not_a_candidate_is_told_why_and_offered_no_surgery_now(
     status: CandidacyStatus,
 ) -> None:
     assessment = make_assessment(status, unmet=("conservative_care", "duration"))
-    aid = build_decision_aid(make_intake(), assessment)
+    aid = build_decision_aid(sciatica_intake(), assessment)
     html = render_html(aid)
     assert aid.mode == "not_yet"
     assert aid.not_yet is not None
@@ -94,7 +95,7 @@ def test_non_specific_back_pain_explains_why_fusion_and_disc_replacement_are_not
 def test_an_emergency_or_urgent_aid_says_first_that_it_does_not_replace_that_advice(
     status: CandidacyStatus, level: Level, words: str
 ) -> None:
-    aid = build_decision_aid(make_intake(), make_assessment(status, level=level))
+    aid = build_decision_aid(sciatica_intake(), make_assessment(status, level=level))
     html = render_html(aid)
     assert aid.notice is not None
     assert any(words in line for line in aid.notice.instructions)
@@ -106,7 +107,7 @@ def test_an_emergency_or_urgent_aid_says_first_that_it_does_not_replace_that_adv
 
 
 def test_a_possible_cancer_is_not_put_down_to_a_disc() -> None:
-    aid = build_decision_aid(make_intake(imaging=[]), make_assessment(concerns=("malignancy",)))
+    aid = build_decision_aid(sciatica_intake(imaging=[]), make_assessment(concerns=("malignancy",)))
     assert aid.mode == "outside_scope"
     assert aid.conditions == []
     assert any("cancer" in line for line in aid.not_covered)
@@ -115,13 +116,13 @@ def test_a_possible_cancer_is_not_put_down_to_a_disc() -> None:
 
 def test_a_scan_finding_a_clinician_said_does_not_fit_is_ignored() -> None:
     imaging = [{"modality": "mri", "finding": "spondylolisthesis", "matches_symptoms": False}]
-    aid = build_decision_aid(make_intake(imaging=imaging), make_assessment())
+    aid = build_decision_aid(sciatica_intake(imaging=imaging), make_assessment())
     assert [c.id for c in aid.conditions] == ["lumbar_disc_herniation"]
 
 
 def test_smokers_with_stenosis_see_that_smokers_benefited_less() -> None:
     imaging = [{"modality": "mri", "finding": "spinal_stenosis", "matches_symptoms": True}]
-    intake = make_intake(imaging=imaging, health={"smoking": "current"})
+    intake = sciatica_intake(imaging=imaging, health={"smoking": "current"})
     aid = build_decision_aid(intake, make_assessment(primary="neurogenic_claudication"))
     (condition,) = aid.conditions
     smokers = [w for w in condition.who_benefits if "smokers" in w.text]

@@ -1,7 +1,7 @@
-"""Every number an aid shows equals the published figure, typed here from clinical/reference.md.
+"""Every number an aid shows equals the published figure, typed here from the publications.
 
-The tables below are written from the reference document (section in the comment), not from
-the decision-aid data files, so a typo in either place fails a test.
+The tables below are written from the published sources (named in the comments), not from the
+decision-aid data files, so a typo in either place fails a test.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .helpers import EXAMPLES, example_aid
 
 # people per 100, with the time horizon the source reports
 PUBLISHED: dict[str, tuple[float, str]] = {
-    # §5.4 Peul 2007 / 2008
+    # Peul 2007 / 2008
     "peul-recovered-1y-early-surgery": (95, "1 year"),
     "peul-recovered-1y-conservative": (95, "1 year"),
     "peul-conservative-recovered-without-surgery": (60, "1 year"),
@@ -27,11 +27,11 @@ PUBLISHED: dict[str, tuple[float, str]] = {
     "peul-conservative-surgery-2y": (44, "2 years"),
     "peul-unsatisfactory-2y": (20, "2 years"),
     "peul-surgical-complications": (1.6, "around the operation"),
-    # §5.1 SPORT disc herniation
+    # SPORT disc herniation
     "sport-idh-working-4y-surgery": (84.4, "4 years"),
     "sport-idh-working-4y-nonsurgical": (78.4, "4 years"),
     "sport-idh-reoperation-8y": (15, "8 years"),
-    # §5.6 Bombieri 2020: MD and FED columns
+    # Bombieri 2020: MD and FED columns
     "bombieri-md-recurrent-herniation": (5.1, "follow-up of the included studies (varied)"),
     "bombieri-md-reoperation": (7.5, "follow-up of the included studies (varied)"),
     "bombieri-md-wound": (3.5, "around the operation"),
@@ -43,36 +43,36 @@ PUBLISHED: dict[str, tuple[float, str]] = {
     "bombieri-fed-wound": (2.0, "around the operation"),
     "bombieri-fed-durotomy": (1.1, "during the operation"),
     "bombieri-fed-neurological": (4.9, "around the operation"),
-    # §2.7 NICE IPG141
+    # NICE IPG141
     "ipg141-success-automated": (29, "trial follow-up"),
     "ipg141-success-microdiscectomy": (80, "trial follow-up"),
-    # §5.6 VTE meta-analysis
+    # VTE meta-analysis
     "vte-spinal-surgery": (0.35, "after surgery (as reported by the studies)"),
-    # §5.2 SPORT stenosis; 8-year reoperation verified in Gerling 2016 (SPORT)
+    # SPORT stenosis; 8-year reoperation verified in Gerling 2016 (SPORT)
     "sport-ss-nonsurgical-had-surgery-2y": (43, "2 years"),
     "sport-ss-reoperation-8y": (18, "8 years"),
-    # §5.6 Deyo 2010 and Deyo/Martin Medicare cohort
+    # Deyo 2010 and Deyo/Martin Medicare cohort
     "deyo-life-threatening-decompression": (2.3, "shortly after surgery"),
     "deyo-life-threatening-complex-fusion": (5.6, "shortly after surgery"),
     "deyo-rehospitalisation-decompression": (7.8, "30 days"),
     "deyo-rehospitalisation-complex-fusion": (13.0, "30 days"),
     "medicare-reoperation-4y-decompression": (10.7, "4 years"),
     "medicare-reoperation-4y-complex-fusion": (13.5, "4 years"),
-    # §5.7 Umekawa 2019 medical complications by age
+    # Umekawa 2019 medical complications by age
     "umekawa-medical-20-64": (8, "after surgery (hospital stay)"),
     "umekawa-medical-65-74": (11, "after surgery (hospital stay)"),
     "umekawa-medical-75-84": (27, "after surgery (hospital stay)"),
     "umekawa-medical-85-plus": (45, "after surgery (hospital stay)"),
-    # §5.3 SPORT DS; §5.6 Martin 2007
+    # SPORT DS; Martin 2007
     "sport-ds-nonsurgical-had-surgery-4y": (54, "4 years"),
     "martin-reoperation-11y-ds-fusion": (17.1, "11 years"),
     "martin-reoperation-11y-ds-decompression": (28.0, "11 years"),
-    # §5.6 in-hospital mortality after posterior lumbar fusion
+    # in-hospital mortality after posterior lumbar fusion
     "nis-fusion-in-hospital-death": (0.2, "hospital stay"),
-    # §5.5 Brox 9-year: "one-third"
+    # Brox 9-year: "one-third"
     "brox-rehab-crossed-to-surgery": (33, "9 years"),
     "brox-fusion-reoperated": (33, "9 years"),
-    # §6 VAPOUR and Rosenthal/Dickman
+    # VAPOUR and Rosenthal/Dickman
     "vapour-pain-low-2w-vertebroplasty": (44, "2 weeks"),
     "vapour-pain-low-2w-sham": (21, "2 weeks"),
     "rosenthal-intercostal-neuralgia-thoracoscopic": (16, "after surgery"),
@@ -93,13 +93,13 @@ PUBLISHED: dict[str, tuple[float, str]] = {
     "engquist-better-24m-physio": (69, "2 years"),
 }
 
-# effect, 95% CI (or None), from §5.1-5.5 and §6
+# effect, 95% CI (or None), from the trials and reviews named by each evidence id
 PUBLISHED_EFFECTS: dict[str, tuple[float, tuple[float, float] | None]] = {
     "sport-idh-bp-4y": (15.0, (11.8, 18.1)),
     "sport-idh-odi-4y": (-13.2, (-15.6, -10.9)),
     "sport-idh-bp-8y": (10.9, (7.7, 14.0)),
     "bailey-leg-pain-6m": (-2.4, (-3.4, -1.4)),
-    "discectomy-meta-leg-pain": (-12.1, None),  # §5.4 BMJ 2023, immediate term
+    "discectomy-meta-leg-pain": (-12.1, None),  # BMJ 2023, immediate term
     "sport-ss-odi-4y": (-9.4, (-12.6, -6.2)),
     "sport-ss-bp-4y": (12.6, (8.5, 16.7)),
     "sport-ss-bp-2y-itt": (7.8, (1.5, 14.1)),
@@ -199,8 +199,8 @@ def test_each_condition_shows_its_key_published_figures(
     assert expected_ids <= shown
 
 
-# factor -> outcome -> (measure, value, CI), from reference §5.6-5.7 (VTE CIs verified in the
-# source abstract, Zhang et al. Medicine 2020)
+# factor -> outcome -> (measure, value, CI), from the sources of data/factors.yaml (VTE CIs
+# verified in the source abstract, Zhang et al. Medicine 2020)
 PUBLISHED_FACTORS: dict[tuple[str, str], tuple[str, float, tuple[float, float] | None]] = {
     ("diabetes", "infection"): ("RR", 2.19, (1.43, 3.36)),
     ("obesity", "infection"): ("RR", 2.87, (1.62, 5.09)),

@@ -12,8 +12,9 @@ from spinepath.decision_aid import (
     render_html,
     with_values,
 )
+from support.intakes import sciatica_intake
 
-from .helpers import make_assessment, make_intake
+from .helpers import make_assessment
 
 
 def test_the_leaning_is_recorded_and_shown(sciatica_aid: DecisionAid) -> None:
@@ -57,7 +58,7 @@ def test_answers_are_strict() -> None:
 
 
 def test_priorities_from_the_intake_are_marked_in_the_exercise() -> None:
-    aid = build_decision_aid(make_intake(priorities=["avoid_surgery"]), make_assessment())
+    aid = build_decision_aid(sciatica_intake(priorities=["avoid_surgery"]), make_assessment())
     marked = {v.id for v in aid.values_items if v.prefilled_from_priorities}
     assert marked == {"avoid_operation_risks"}
 

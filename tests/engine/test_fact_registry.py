@@ -14,10 +14,11 @@ from spinepath.pathway.exact import Domain
 from spinepath.pathway.facts import fact_domains, flatten
 from spinepath.pathway.intake import Intake
 from spinepath.pathway.kleene import FactValue
+from support.files import example_paths
 
 from .strategies import intake_data
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.json"))
+EXAMPLES = example_paths()
 
 
 def _fits(value: FactValue, domain: Domain) -> bool:

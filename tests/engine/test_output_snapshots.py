@@ -18,61 +18,18 @@ from spinepath.cli.report import print_assessment
 from spinepath.pathway.assessment import Assessment
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
+from support.intakes import (
+    NO_CAUDA_EQUINA,
+    NO_HISTORY,
+    NO_MIMICS,
+    NO_NEUROLOGY,
+    NO_SYSTEMIC,
+)
 
 PLACEHOLDER = "<knowledge-version>"
 
-_ALL_NO_NEURO = {
-    "arm_numbness_or_tingling": "none",
-    "leg_numbness_or_tingling": "none",
-    "arm_weakness": "none",
-    "leg_weakness": "none",
-    "foot_drop": False,
-    "progressing": False,
-    "gait_change": False,
-    "hand_clumsiness": False,
-    "electric_shocks_on_neck_bending": False,
-    "walking_leg_pain_eased_by_sitting": False,
-}
-_ALL_NO_CES = {
-    "urinary_difficulty": False,
-    "bladder_sensation_change": False,
-    "urinary_incontinence": False,
-    "bowel_incontinence": False,
-    "saddle_numbness": False,
-    "sexual_dysfunction": False,
-}
-_ALL_NO_SYSTEMIC = {
-    "fever": False,
-    "weight_loss": False,
-    "night_sweats": False,
-    "feels_unwell": False,
-}
-_ALL_NO_HISTORY = {
-    "cancer": False,
-    "known_aaa": False,
-    "stiff_spine_disease": False,
-    "trauma": "none",
-    "osteoporosis": False,
-    "previous_fragility_fracture": False,
-    "long_term_steroids": False,
-    "immunosuppression": False,
-    "iv_drug_use": False,
-    "recent_infection": False,
-    "recent_spinal_procedure": False,
-    "tuberculosis": False,
-    "prior_spine_surgery": False,
-    "back_lump_or_shape_change": False,
-}
-_ALL_NO_MIMICS = {
-    "chest_pain": False,
-    "breathlessness": False,
-    "sweating_or_clammy": False,
-    "tearing_pain": False,
-    "collapse_or_faint": False,
-    "abdominal_pain": False,
-    "pulsating_abdominal_mass": False,
-    "urinary_symptoms_with_loin_pain": False,
-}
+# The snapshot intakes leave history.spine_surgery_wound_problem unanswered.
+_HISTORY = {k: v for k, v in NO_HISTORY.items() if k != "spine_surgery_wound_problem"}
 
 INTAKES: dict[str, dict[str, Any]] = {
     "emergency_cauda_equina": {
@@ -91,16 +48,16 @@ INTAKES: dict[str, dict[str, Any]] = {
             }
         ],
         "radiation": {"arm": "none", "leg": "left", "leg_below_knee": True},
-        "neurology": {**_ALL_NO_NEURO, "leg_numbness_or_tingling": "left"},
+        "neurology": {**NO_NEUROLOGY, "leg_numbness_or_tingling": "left"},
         "cauda_equina": {
-            **_ALL_NO_CES,
+            **NO_CAUDA_EQUINA,
             "urinary_difficulty": True,
             "saddle_numbness": True,
             "onset_days": 2,
         },
-        "systemic": _ALL_NO_SYSTEMIC,
-        "history": _ALL_NO_HISTORY,
-        "mimics": _ALL_NO_MIMICS,
+        "systemic": NO_SYSTEMIC,
+        "history": _HISTORY,
+        "mimics": NO_MIMICS,
     },
     "urgent_cancer_history_thoracic_pain": {
         "age": 62,
@@ -118,11 +75,11 @@ INTAKES: dict[str, dict[str, Any]] = {
             }
         ],
         "radiation": {"arm": "none", "leg": "none"},
-        "neurology": _ALL_NO_NEURO,
-        "cauda_equina": _ALL_NO_CES,
-        "systemic": _ALL_NO_SYSTEMIC,
-        "history": {**_ALL_NO_HISTORY, "cancer": True},
-        "mimics": _ALL_NO_MIMICS,
+        "neurology": NO_NEUROLOGY,
+        "cauda_equina": NO_CAUDA_EQUINA,
+        "systemic": NO_SYSTEMIC,
+        "history": {**_HISTORY, "cancer": True},
+        "mimics": NO_MIMICS,
     },
     "routine_sciatica": {
         "age": 38,
@@ -146,11 +103,11 @@ INTAKES: dict[str, dict[str, Any]] = {
             "leg_pain_worse_than_back": True,
             "sudden_onset": False,
         },
-        "neurology": {**_ALL_NO_NEURO, "leg_numbness_or_tingling": "right"},
-        "cauda_equina": _ALL_NO_CES,
-        "systemic": _ALL_NO_SYSTEMIC,
-        "history": _ALL_NO_HISTORY,
-        "mimics": _ALL_NO_MIMICS,
+        "neurology": {**NO_NEUROLOGY, "leg_numbness_or_tingling": "right"},
+        "cauda_equina": NO_CAUDA_EQUINA,
+        "systemic": NO_SYSTEMIC,
+        "history": _HISTORY,
+        "mimics": NO_MIMICS,
         "startback": {
             "q1": True,
             "q2": False,
@@ -182,11 +139,11 @@ INTAKES: dict[str, dict[str, Any]] = {
             }
         ],
         "radiation": {"arm": "none", "leg": "none"},
-        "neurology": _ALL_NO_NEURO,
-        "cauda_equina": _ALL_NO_CES,
-        "systemic": _ALL_NO_SYSTEMIC,
-        "history": _ALL_NO_HISTORY,
-        "mimics": _ALL_NO_MIMICS,
+        "neurology": NO_NEUROLOGY,
+        "cauda_equina": NO_CAUDA_EQUINA,
+        "systemic": NO_SYSTEMIC,
+        "history": _HISTORY,
+        "mimics": NO_MIMICS,
         "startback": {
             "q1": False,
             "q2": False,

@@ -16,8 +16,8 @@ from spinepath.pathway.compiled import Compiled, compiled
 from spinepath.pathway.engine import assess
 from spinepath.pathway.facts import flatten
 from spinepath.pathway.intake import Intake
+from support.intakes import make, region
 
-from .intakes import make, region
 from .strategies import intake_data
 
 SCIATICA_14_WEEKS: dict[str, Any] = {

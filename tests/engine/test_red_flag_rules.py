@@ -1,7 +1,7 @@
 """Table tests: every knowledge-base rule fires on its cited criterion and not on a near miss.
 
 Each case is written from the criterion in the rule's cited source (see
-/work/shared/clinical/reference.md), not from the engine's output: a minimal realistic intake
+docs/red-flag-evidence.md), not from the engine's output: a minimal realistic intake
 with the finding present, and a near miss just the other side of the source's threshold.
 Coverage tests make a new rule without a case fail.
 """
@@ -16,8 +16,7 @@ import pytest
 from spinepath import knowledge as kb
 from spinepath.pathway.assessment import Assessment, Level
 from spinepath.pathway.engine import assess
-
-from .intakes import make, region
+from support.intakes import make, region
 
 KB = kb.default()
 
@@ -1153,8 +1152,7 @@ def test_it_leaves_out_each_care_item_on_a_near_miss(case: Case) -> None:
 
 def test_it_does_not_call_nerve_root_pain_non_specific_too() -> None:
     # patterns.yaml: non_specific applies only when none of the other patterns does (NICE NG59
-    # separates sciatica from non-specific low back pain). Fails today: engine.py evaluates every
-    # pattern before any `pattern.*` fact is set, so `none_true` sees only unknowns.
+    # separates sciatica from non-specific low back pain).
     a = _assess(_radicular())
     assert a.pattern.types == ["radicular"]
     assert a.pattern.primary == "radicular"

@@ -1,4 +1,4 @@
-"""Clinical safety properties (DESIGN.md section 2) over generated valid intakes."""
+"""Clinical safety properties (README.md, "Clinical safety rules") over generated valid intakes."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from spinepath.pathway.assessment import Assessment, Level
 from spinepath.pathway.engine import UNANSWERED_RULE_ID, assess
 from spinepath.pathway.facts import flatten
 from spinepath.pathway.intake import Intake
+from support.intakes import make, region
 
-from .intakes import make, region
 from .strategies import RED_FLAG_REGION_FLAGS, SECTIONS, intake_data, literal_values
 
 KB = kb.default()
@@ -231,7 +231,7 @@ def test_it_accepts_adults_at_the_age_limits(age: int) -> None:
 
 
 def test_it_lists_every_emergency_screen_question_before_the_other_red_flag_questions() -> None:
-    # DESIGN 2: ask the life-threatening questions first.
+    # Emergency screen first: ask the life-threatening questions first (README.md).
     screens = [q.screen for q in KB.questions]
     first_red_flag = screens.index("red_flag")
     assert "emergency" not in screens[first_red_flag:]
@@ -243,7 +243,7 @@ def test_it_lists_every_emergency_screen_question_before_the_other_red_flag_ques
 def test_it_does_not_advise_self_care_while_pain_in_both_legs_is_unanswered() -> None:
     # RF-CES-BILATERAL-RECENT (emergency; NHS-BACK-PAIN: pain in both legs -> call 999) reads
     # radiation.leg. Left unanswered (the interview offers "skip"), a yes could still make this
-    # an emergency, yet it is neither floored nor listed as still to ask. Fails today.
+    # an emergency, so the level is floored and the question listed as still to ask.
     intake = make(regions=[region(duration_weeks=1)], radiation={"leg": None})
     a = assess(intake)
     assert a.triage.level is not Level.SELF_CARE
@@ -252,7 +252,7 @@ def test_it_does_not_advise_self_care_while_pain_in_both_legs_is_unanswered() ->
 
 def test_it_never_gives_self_care_with_night_sweats_and_tuberculosis_unanswered() -> None:
     # RF-INFECTION-RISK (urgent; GLOS-RED-FLAGS: TB history is an infection risk factor) reads
-    # history.tuberculosis, which questions.yaml never asks. With night sweats the rule is
-    # unknown, not no, so self-care is under-triage. Fails today.
+    # history.tuberculosis. With night sweats and TB unanswered the rule is unknown, not no, so
+    # self-care would be under-triage.
     intake = make(history={"tuberculosis": None}, systemic={"night_sweats": True})
     assert assess(intake).triage.level is not Level.SELF_CARE

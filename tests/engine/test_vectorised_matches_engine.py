@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,11 +12,12 @@ from spinepath.pathway.assessment import Assessment
 from spinepath.pathway.columnar import assess_frame
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
+from support.files import example_paths
+from support.intakes import make, region
 
-from .intakes import make, region
 from .strategies import intake_data
 
-EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.json"))
+EXAMPLES = example_paths()
 
 
 def _engine_row(a: Assessment) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from spinepath.instruments.errors import InvalidAnswerError
 from spinepath.instruments.scoring import score
 from spinepath.population.scores import MISSING, score_frame
 
-from .conftest import NDI_ITEMS, ODI_SECTIONS, spread
+from .answers import NDI_ITEMS, ODI_SECTIONS, spread
 
 cell = st.one_of(st.integers(min_value=0, max_value=5), st.just(MISSING), st.none())
 

@@ -8,7 +8,7 @@ from spinepath.instruments import catalogue
 from spinepath.instruments.errors import UnknownInstrumentError
 from spinepath.instruments.models import InstrumentDefinition
 
-from .conftest import NDI_ITEMS, ODI_SECTIONS
+from .answers import NDI_ITEMS, ODI_SECTIONS
 
 REQUIRED = {"odi", "ndi", "rmdq", "startback", "nrs_back", "nrs_leg", "nrs_neck", "nrs_arm", "peg3"}
 
@@ -45,7 +45,7 @@ def test_rmdq_has_24_statements_and_startback_9_items() -> None:
     assert catalogue.get("startback").item_codes == tuple(f"q{n}" for n in range(1, 10))
 
 
-# Published MCIDs (reference §4.2, §4.4): Ostelo 2008; Vernon; Cleland 2008; Reed 2023.
+# Published MCIDs: Ostelo 2008; Vernon; Cleland 2008; Reed 2023.
 @pytest.mark.parametrize(
     ("code", "absolute", "relative", "source"),
     [

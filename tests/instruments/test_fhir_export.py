@@ -15,7 +15,7 @@ from spinepath.instruments.scoring import score
 from spinepath.instruments.wording import find_wording
 from spinepath.interop import fhir
 
-from .conftest import NDI_ITEMS, ODI_SECTIONS, spread
+from .answers import NDI_ITEMS, ODI_SECTIONS, spread
 
 ALL = sorted(catalogue.definitions())
 

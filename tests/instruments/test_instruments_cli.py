@@ -10,7 +10,7 @@ import time_machine
 import typer
 from typer.testing import CliRunner
 
-from .conftest import FIXTURES, ODI_SECTIONS, spread
+from .answers import FIXTURES, ODI_SECTIONS, spread
 
 SERIES = FIXTURES / "series.json"
 

@@ -17,7 +17,7 @@ from spinepath.instruments.progress import (
     progress,
 )
 
-from .conftest import NDI_ITEMS, ODI_SECTIONS, spread
+from .answers import NDI_ITEMS, ODI_SECTIONS, spread
 
 TODAY = date(2026, 6, 1)
 

@@ -10,7 +10,7 @@ from spinepath.instruments import startback
 from spinepath.instruments.errors import InvalidAnswerError
 from spinepath.instruments.scoring import score
 
-from .conftest import NDI_ITEMS, ODI_SECTIONS, spread
+from .answers import NDI_ITEMS, ODI_SECTIONS, spread
 
 # --- ODI (Fairbank & Pynsent 2000 worked examples; Fairbank bands) -------------------------
 

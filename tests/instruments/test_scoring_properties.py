@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from spinepath.instruments.scoring import score
 
-from .conftest import NDI_ITEMS, ODI_SECTIONS
+from .answers import NDI_ITEMS, ODI_SECTIONS
 
 section = st.integers(min_value=0, max_value=5)
 maybe_section = st.one_of(st.none(), section)

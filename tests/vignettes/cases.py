@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from spinepath.pathway.assessment import Assessment, CandidacyStatus, Level, PatternType
 from spinepath.pathway.intake import Intake
+from support.files import example_paths, required_files
 
 HERE = Path(__file__).parent
 CASES_DIR = HERE / "cases"
-EXAMPLES_DIR = HERE.parent.parent / "examples"
 EXAMPLES_EXPECTED = HERE / "examples_expected.yaml"
 # The C loader when PyYAML was built with libyaml: it reads the case files several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -104,7 +104,7 @@ def read_yaml(path: Path) -> Any:
 
 
 def case_paths() -> list[Path]:
-    return sorted(CASES_DIR.glob("*.yaml"))
+    return required_files(CASES_DIR, "*.yaml")
 
 
 def parse_case_file(path: Path) -> Case:
@@ -118,10 +118,6 @@ def parse_case_file(path: Path) -> Case:
 @cache
 def load_cases() -> tuple[Case, ...]:
     return tuple(parse_case_file(path) for path in case_paths())
-
-
-def example_paths() -> list[Path]:
-    return sorted(EXAMPLES_DIR.glob("*.json"))
 
 
 @cache

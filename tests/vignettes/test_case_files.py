@@ -80,7 +80,7 @@ def test_every_concern_code_is_expected_by_some_vignette(code: str) -> None:
     assert any(code in c.vignette.expected.concerns for c in load_cases())
 
 
-# Each concern code at every level the triage policy gives it (reference.md §1.10 summary map).
+# Each concern code at every level the triage policy gives it (docs/triage.md).
 POLICY_CONCERN_LEVELS = [
     ("cauda_equina", Level.EMERGENCY),
     ("cauda_equina", Level.URGENT),

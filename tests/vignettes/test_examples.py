@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from support.files import EXAMPLES_DIR, example_paths
+
 from .cases import (
-    EXAMPLES_DIR,
     Assess,
     Example,
-    example_paths,
     expected_outcome,
     load_examples,
     load_examples_expected,

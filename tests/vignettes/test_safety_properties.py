@@ -1,4 +1,5 @@
-"""Safety invariants from DESIGN §2, checked around every vignette, one changed answer at a time.
+"""Safety invariants (README.md, "Clinical safety rules"), checked around every vignette, one
+changed answer at a time.
 
 - Adding a red-flag finding never lowers the urgency.
 - Unknown is not No: an unanswered question whose yes would raise the urgency never leaves

@@ -1,8 +1,8 @@
 """Under- and over-triage, counted separately as the symptom-checker audits do.
 
-Semigran 2015 and El-Osta 2021 (reference.md §8.1) report unsafe under-triage apart from
-over-cautious advice; reference.md §8.2 recommends the same for our internal vignette set.
-Under-triage is harm, over-triage is cost (DESIGN §2), so only under-triage fails a test.
+Semigran 2015 and El-Osta 2021 report unsafe under-triage apart from over-cautious advice, and
+this vignette set is counted the same way. Under-triage is harm, over-triage is cost (README.md,
+"Clinical safety rules"), so only under-triage fails a test.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
-from conftest import World
 from spinepath.web.app import OPENAPI_URL
+from support.web import World
 
 EXAMPLES_PER_OPERATION = 30
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spinepath.pathway.assessment import ASSESSMENT_VERSION
-from web_api.intakes import cauda_equina_symptoms, low_back_pain
+from support.intakes import cauda_equina_symptoms, low_back_pain
 
 URL = "/api/v1/assessments"
 

@@ -24,14 +24,14 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
-from conftest import SESSION_COOKIE, World, session_cookie
 from spinepath.instruments.scoring import score
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.settings import Settings
 from spinepath.store import repository
 from spinepath.store.db import Database
-from web_api.intakes import low_back_pain
+from support.intakes import low_back_pain
+from support.web import SESSION_COOKIE, World, session_cookie
 
 Access = Literal["public", "link", "clinic_list", "clinic_patient", "admin"]
 Persona = Literal[

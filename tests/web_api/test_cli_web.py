@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 import typer
-from typer.testing import CliRunner
 
-from conftest import PASSWORD, TEST_SECRET
 from spinepath.cli import web as cli_web
 from spinepath.store import migrate, repository
 from spinepath.store.db import Database
-from web_api.live_server import live_server
+from support.cli import cli_runner, command_app
+from support.intakes import low_back_pain
+from support.live_server import live_server
+from support.web import PASSWORD, TEST_SECRET
 
 
 @pytest.fixture
 def cli() -> typer.Typer:
-    app = typer.Typer()
-    cli_web.register(app)
-    return app
+    return command_app(cli_web.register)
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
 
 
 def run(cli: typer.Typer, env: dict[str, str], *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), env=env)
+    result = cli_runner(env).invoke(cli, list(args))
     return result.exit_code, result.output
 
 
@@ -103,13 +102,10 @@ def test_serve_starts_the_app_and_prints_its_url(
     database_url: str, tmp_path: Path, env: dict[str, str]
 ) -> None:
     with live_server(env, workers=1) as server:
-        assert httpx.get(f"{server.url}/docs").status_code == 200
-        response = httpx.post(
+        assert httpx2.get(f"{server.url}/docs").status_code == 200
+        response = httpx2.post(
             f"{server.url}/api/v1/assessments",
-            json={
-                "age": 40,
-                "regions": [{"region": "low_back", "duration_weeks": 2, "intensity": 5}],
-            },
+            json=low_back_pain(),
         )
         assert response.status_code == 200
         server.kill()
@@ -120,7 +116,7 @@ def test_serve_starts_the_app_and_prints_its_url(
 def test_serve_on_a_fresh_machine_makes_a_sqlite_database(tmp_path: Path) -> None:
     env = {"SPINEPATH_DATA_DIR": str(tmp_path / "var"), "SPINEPATH_ENVIRONMENT": "development"}
     with live_server(env, workers=1) as server:
-        assert httpx.get(f"{server.url}/docs").status_code == 200
+        assert httpx2.get(f"{server.url}/docs").status_code == 200
     assert (tmp_path / "var" / "spinepath.db").exists()
     assert (tmp_path / "var" / "secret_key").exists()
     database = Database.from_url(f"sqlite+pysqlite:///{tmp_path / 'var' / 'spinepath.db'}")

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from conftest import Person, World
 from spinepath.store import repository
 from spinepath.store.db import Database
-from web_api.intakes import cauda_equina_symptoms, low_back_pain
+from support.intakes import cauda_equina_symptoms, low_back_pain
+from support.web import Person, World
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -12,16 +12,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from sqlalchemy import text
 
-from conftest import TEST_SECRET, World
 from spinepath.settings import Settings
 from spinepath.store.db import Database
 from spinepath.store.models import AssessmentRecord
-from web_api.intakes import low_back_pain
-from web_api.live_server import LiveServer, live_server
+from support.intakes import low_back_pain
+from support.live_server import LiveServer, live_server
+from support.web import TEST_SECRET, World
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ def server_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def submit(client: httpx.Client, server: LiveServer, world: World, marker: str) -> int:
+def submit(client: httpx2.Client, server: LiveServer, world: World, marker: str) -> int:
     response = client.post(
         f"{server.url}/api/v1/patients/{world.patient_a.id}/assessments",
         json=low_back_pain(what_matters_note=marker),
@@ -68,9 +68,9 @@ def check_consistent(database: Database) -> None:
 
 
 def submit_concurrently(server: LiveServer, world: World, markers: list[str]) -> list[int]:
-    limits = httpx.Limits(max_connections=len(markers))
+    limits = httpx2.Limits(max_connections=len(markers))
     with (
-        httpx.Client(limits=limits, timeout=60) as client,
+        httpx2.Client(limits=limits, timeout=60) as client,
         ThreadPoolExecutor(max_workers=len(markers)) as pool,
     ):
         return list(pool.map(lambda marker: submit(client, server, world, marker), markers))
@@ -83,12 +83,12 @@ def load_until_killed(server: LiveServer, world: World, acknowledgements: int) -
     enough = threading.Event()
     stop = threading.Event()
 
-    def keep_submitting(client: httpx.Client) -> None:
+    def keep_submitting(client: httpx2.Client) -> None:
         while not stop.is_set():
             marker = uuid.uuid4().hex
             try:
                 status = submit(client, server, world, marker)
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 continue
             if status == 201:
                 with lock:
@@ -96,7 +96,7 @@ def load_until_killed(server: LiveServer, world: World, acknowledgements: int) -
                     if len(acknowledged) >= acknowledgements:
                         enough.set()
 
-    with httpx.Client(timeout=10) as client, ThreadPoolExecutor(max_workers=16) as pool:
+    with httpx2.Client(timeout=10) as client, ThreadPoolExecutor(max_workers=16) as pool:
         for _ in range(16):
             pool.submit(keep_submitting, client)
         assert enough.wait(timeout=60), "the server acknowledged too few submissions"

@@ -12,9 +12,9 @@ import time_machine
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from conftest import PASSWORD, Person, World, create_test_app, make_settings
 from spinepath.settings import SECRET_KEY_FILE, SecretKeyMissingError, Settings
 from spinepath.web.security import CLIENT_LIMIT_FACTOR, csrf_allows
+from support.web import PASSWORD, Person, World, create_test_app, make_settings
 
 LOGIN = "/login"
 

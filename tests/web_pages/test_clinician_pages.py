@@ -7,26 +7,16 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from conftest import PASSWORD, Person, World
-from spinepath.pathway.engine import assess
-from spinepath.pathway.intake import Intake
 from spinepath.store import repository
 from spinepath.store.db import Database
-from web_pages.journey import EMERGENCY_ALL_NO, answer_all, post_step, submit
+from support.intakes import low_back_pain
+from support.web import PASSWORD, Person, World, save_assessment
+
+from .journey import EMERGENCY_ALL_NO, answer_all, post_step, submit
 
 SignIn = Callable[[Person | None], TestClient]
 HTML = {"accept": "text/html"}
-
-
-def _assess(database: Database, patient_id: str, intake: dict[str, object]) -> None:
-    model = Intake.model_validate(intake)
-    with database.session() as session:
-        patient = repository.patient_by_id(session, patient_id)
-        assert patient is not None
-        repository.save_assessment(session, patient, model, assess(model))
-
-
-LOW_BACK = {"age": 40, "regions": [{"region": "low_back", "duration_weeks": 2, "intensity": 5}]}
+LOW_BACK = low_back_pain()
 
 
 def test_the_sign_in_page_has_labelled_fields(client: TestClient) -> None:
@@ -73,9 +63,9 @@ def test_the_worklist_shows_only_the_clinics_patients_most_urgent_first(
     with database.session() as session:
         urgent, _ = repository.create_patient(session, world.clinic_a, reference="A2")
         urgent_id = urgent.id
-    _assess(database, world.patient_a.id, LOW_BACK)
-    _assess(database, urgent_id, {**LOW_BACK, "mimics": {"chest_pain": True}})
-    _assess(database, world.patient_b.id, {**LOW_BACK, "mimics": {"chest_pain": True}})
+    save_assessment(database, world.patient_a.id, LOW_BACK)
+    save_assessment(database, urgent_id, {**LOW_BACK, "mimics": {"chest_pain": True}})
+    save_assessment(database, world.patient_b.id, {**LOW_BACK, "mimics": {"chest_pain": True}})
     page = sign_in_as(world.clinician_a).get("/clinic")
     assert page.status_code == 200
     assert "B1" not in page.text
@@ -94,7 +84,7 @@ def test_another_clinics_patient_is_not_found(sign_in_as: SignIn, world: World) 
 def test_the_patient_page_shows_assessments_trace_and_notes(
     sign_in_as: SignIn, world: World, database: Database
 ) -> None:
-    _assess(database, world.patient_a.id, {**LOW_BACK, "systemic": {"fever": True}})
+    save_assessment(database, world.patient_a.id, {**LOW_BACK, "systemic": {"fever": True}})
     client = sign_in_as(world.clinician_a)
     page = client.get(f"/clinic/patients/{world.patient_a.id}")
     assert page.status_code == 200
@@ -173,7 +163,7 @@ def test_an_administrator_without_a_clinic_lands_on_the_audit_log(
 def test_a_patient_stopped_at_the_emergency_screen_leads_the_worklist(
     sign_in_as: SignIn, world: World, database: Database
 ) -> None:
-    _assess(database, world.patient_a.id, {**LOW_BACK, "systemic": {"fever": True}})
+    save_assessment(database, world.patient_a.id, {**LOW_BACK, "systemic": {"fever": True}})
     with database.session() as session:
         _patient, link = repository.create_patient(session, world.clinic_a, reference="A9")
     patient = sign_in_as(None)

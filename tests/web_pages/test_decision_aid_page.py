@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from conftest import Person, World
-from web_pages.journey import SCIATICA_AFTER_FAILED_PHYSIOTHERAPY, answer_all, start, submit
+from support.web import Person, World
+
+from .journey import SCIATICA_AFTER_FAILED_PHYSIOTHERAPY, answer_all, start, submit
 
 SignIn = Callable[[Person | None], TestClient]
 

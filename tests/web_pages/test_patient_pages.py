@@ -12,7 +12,8 @@ from spinepath import knowledge as kb
 from spinepath.store import repository
 from spinepath.store.db import Database
 from spinepath.web.pages.steps import STEPS
-from web_pages.journey import (
+
+from .journey import (
     EMERGENCY_ALL_NO,
     MINIMAL,
     answer_all,
@@ -268,7 +269,7 @@ def test_the_review_marks_unanswered_warning_sign_questions(client: TestClient) 
 def test_sending_the_answers_shows_urgency_plan_imaging_surgery_and_safety_net(
     client: TestClient,
 ) -> None:
-    # Fever with back pain: urgent GP or NHS 111 (reference.md 1.1 and 1.10, NHS [V-2nd]).
+    # Fever with back pain: urgent GP or NHS 111 (NHS back-pain advice, NHS-BACK-PAIN).
     link = start(client)
     # Not sure about leg weakness: a yes could still make it an emergency, so it is still to ask.
     emergency = {"systemic.fever": "yes", "neurology.leg_weakness": "unknown"}

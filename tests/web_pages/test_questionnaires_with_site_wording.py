@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import make_settings
 from spinepath.settings import Settings
-from web_pages.journey import answer_all, answer_until, post_step, start, submit
-from web_pages.wording import write_placeholder_wording
+from support.web import make_settings
+
+from .journey import answer_all, answer_until, post_step, start, submit
+from .wording import write_placeholder_wording
 
 STARTBACK_LOW_RISK = {
     **{f"startback.q{n}": "false" for n in range(1, 9)},
@@ -49,7 +50,7 @@ def test_a_half_answered_startback_is_refused_item_by_item(client: TestClient) -
 
 def test_a_full_startback_reaches_the_result(client: TestClient) -> None:
     # All items disagree and bothersomeness "slightly": total 0, low risk (Keele scoring,
-    # reference.md 3.2 [V]).
+    # see docs/instruments.md).
     link = start(client)
     answer_all(client, link, {"startback": STARTBACK_LOW_RISK})
     submit(client, link)
@@ -67,7 +68,7 @@ def test_a_due_follow_up_is_answered_scored_and_charted(client: TestClient) -> N
     assert 'name="item.pain_intensity"' in form.text
     refused = client.post(f"/p/{link}/follow-up/odi", data={"item.pain_intensity": "9"})
     assert refused.status_code == 422
-    # ODI: every section 2 of 5 -> 20/50 = 40% (Fairbank & Pynsent 2000, reference.md 4.1).
+    # ODI: every section 2 of 5 -> 20/50 = 40% (Fairbank & Pynsent 2000).
     answers = {f"item.{code}": "2" for code in _odi_items()}
     saved = client.post(f"/p/{link}/follow-up/odi", data=answers, follow_redirects=False)
     assert saved.status_code == 303

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import httpx2
 
 SPINEPATH = Path(sys.executable).parent / "spinepath"
 
@@ -77,9 +77,9 @@ def _wait_until_up(server: LiveServer, timeout: float) -> None:
             output = server.process.stdout.read().decode() if server.process.stdout else ""
             raise RuntimeError(f"spinepath serve exited early:\n{output}")
         try:
-            if httpx.get(f"{server.url}/docs/docs.css", timeout=1).status_code == 200:
+            if httpx2.get(f"{server.url}/docs/docs.css", timeout=1).status_code == 200:
                 return
-        except httpx.TransportError:
+        except httpx2.TransportError:
             pass
         time.sleep(0.1)
     raise TimeoutError("spinepath serve did not answer in time")
