@@ -37,6 +37,8 @@ from spinepath.instruments.models import (
     NumericResponse,
     OrdinalResponse,
 )
+from spinepath.validation import error_lines
+from spinepath.yamlio import safe_load
 
 WORDING_DIR_ENV = "SPINEPATH_INSTRUMENT_WORDING_DIR"
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -104,15 +106,14 @@ def load_wording(definition: InstrumentDefinition, path: Path) -> Wording:
     except OSError as exc:
         raise WordingFileError(str(path), f"cannot be read ({exc.strerror})") from exc
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise WordingFileError(str(path), f"is not valid {path.suffix[1:].upper()}") from exc
     try:
         wording = Wording.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "file"
-        raise WordingFileError(str(path), f"{where}: {first['msg']}") from exc
+        first = error_lines(exc, default="file", strip_value_error=False)[0]
+        raise WordingFileError(str(path), first) from exc
     return check_wording(definition, wording, str(path))
 
 

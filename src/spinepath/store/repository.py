@@ -225,6 +225,12 @@ def load_draft(session: Session, patient: Patient) -> IntakeDraft | None:
     return session.scalar(select(IntakeDraft).where(IntakeDraft.patient_id == patient.id))
 
 
+def drafts_by_patient(session: Session, patient_ids: list[str]) -> dict[str, IntakeDraft]:
+    """The saved questionnaire drafts of these patients, by patient id (none for those without)."""
+    drafts = session.scalars(select(IntakeDraft).where(IntakeDraft.patient_id.in_(patient_ids)))
+    return {draft.patient_id: draft for draft in drafts}
+
+
 def save_assessment(
     session: Session, patient: Patient, intake: Intake, assessment: Assessment
 ) -> AssessmentRecord:

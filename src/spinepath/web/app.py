@@ -14,16 +14,17 @@ from spinepath.store.db import Database
 from spinepath.web.api import api_router
 from spinepath.web.api.docs import docs_router
 from spinepath.web.errors import install_error_handlers
+from spinepath.web.paths import API_PREFIX
+from spinepath.web.paths import OPENAPI_URL as OPENAPI_URL
 from spinepath.web.security import BodyLimitMiddleware, CsrfMiddleware, SecurityHeadersMiddleware
 
 SESSION_COOKIE = "spinepath_session"
-OPENAPI_URL = "/api/v1/openapi.json"
 
-API_DESCRIPTION = """
-Decision support for back pain, not a diagnosis. `POST /api/v1/assessments` is stateless:
+API_DESCRIPTION = f"""
+Decision support for back pain, not a diagnosis. `POST {API_PREFIX}/assessments` is stateless:
 send an intake, get an assessment. Patient data needs an API token of a clinic
 (`spinepath tokens create --clinic NAME`) sent as `Authorization: Bearer TOKEN`.
-Errors are JSON and name the field: `{"errors": [{"field": "age", "message": "..."}]}`.
+Errors are JSON and name the field: `{{"errors": [{{"field": "age", "message": "..."}}]}}`.
 """
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from spinepath.settings import Settings
 from spinepath.store import repository
@@ -114,6 +115,17 @@ def session_user_id(request: Request) -> int | None:
 
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
 DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
+
+
+async def get_form(request: Request) -> FormData:
+    """The submitted form, read on the event loop so that the route itself can be a plain
+    ``def`` (FastAPI runs those in its thread pool, away from the event loop)."""
+    return await request.form()
+
+
+SubmittedForm = Annotated[FormData, Depends(get_form)]
+"""Declare it after the route's other dependencies: they are resolved in order, so a missing
+patient or user is still refused before the body is read."""
 
 
 def get_optional_user(request: Request, session: DbSession) -> User | None:

@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from spinepath.extras import MissingExtraError
+from spinepath.validation import error_message, field_path
 from spinepath.web.deps import LOGIN_PATH, NotAuthenticatedError
-from spinepath.web.security import JSON_API_PREFIX
+from spinepath.web.paths import is_api_path
 
 
 class ErrorItem(BaseModel):
@@ -26,23 +28,15 @@ class ErrorResponse(BaseModel):
     errors: list[ErrorItem]
 
 
-def field_path(loc: Sequence[int | str]) -> str | None:
-    """``("body", "regions", 0, "intensity")`` -> ``"regions.0.intensity"``."""
-    parts = list(loc)
-    if parts and parts[0] == "body":
-        parts = parts[1:]
-    # pydantic names the validator's branch for unions and tagged types; skip those.
-    parts = [
-        p for p in parts if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
-    ]
-    return ".".join(str(p) for p in parts) or None
+def api_field(loc: Sequence[int | str]) -> str | None:
+    """``("body", "regions", 0, "intensity")`` -> ``"regions.0.intensity"``; None for the body."""
+    return field_path(loc, default="", root="body", skip_branches=True) or None
 
 
 def validation_errors(errors: Sequence[Any]) -> list[ErrorItem]:
     items: list[ErrorItem] = []
     for error in errors:
-        message = str(error.get("msg", "invalid"))
-        message = message.removeprefix("Value error, ")
+        message = error_message(error)
         if error.get("type") == "json_invalid":
             items.append(
                 ErrorItem(
@@ -51,7 +45,7 @@ def validation_errors(errors: Sequence[Any]) -> list[ErrorItem]:
                 )
             )
             continue
-        items.append(ErrorItem(field=field_path(error.get("loc", ())), message=message))
+        items.append(ErrorItem(field=api_field(error.get("loc", ())), message=message))
     return items
 
 
@@ -70,7 +64,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    is_api = request.url.path.startswith(JSON_API_PREFIX)
+    is_api = is_api_path(request.url.path)
     if isinstance(exc, NotAuthenticatedError) and not is_api and request.method == "GET":
         return RedirectResponse(f"{LOGIN_PATH}?next={quote(request.url.path)}", status_code=303)
     if not is_api:
@@ -83,6 +77,13 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, [item], exc.headers)
 
 
+async def _on_missing_extra(request: Request, exc: Exception) -> Response:
+    """A feature whose extra is not installed (PDF, plots): 501, naming the extra."""
+    assert isinstance(exc, MissingExtraError)
+    return await _on_http_error(request, StarletteHTTPException(501, detail=str(exc)))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(MissingExtraError, _on_missing_extra)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from spinepath.settings import Settings
 from spinepath.store import repository
 from spinepath.store.models import utcnow
+from spinepath.web.paths import is_api_path
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -34,7 +35,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 HSTS = "max-age=31536000; includeSubDomains"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-JSON_API_PREFIX = "/api/"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -90,7 +90,7 @@ class SecurityHeadersMiddleware:
                 if self.hsts:
                     extra.append((b"strict-transport-security", HSTS.encode()))
                 headers.extend(item for item in extra if item[0] not in present)
-                if scope["path"].startswith(JSON_API_PREFIX) and b"cache-control" not in present:
+                if is_api_path(scope["path"]) and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
@@ -175,7 +175,7 @@ class BodyLimitMiddleware:
                 await send_json(send, 413, error_body(self._too_large()))
                 return
         if (
-            scope["path"].startswith(JSON_API_PREFIX)
+            is_api_path(scope["path"])
             and scope["method"] in UNSAFE_METHODS
             and _has_body(declared, _header(scope, b"transfer-encoding"))
             and not _is_json(_header(scope, b"content-type"))

@@ -7,8 +7,7 @@ from fastapi import APIRouter, Depends
 from spinepath.web.api import admin, assessments, decision_aids, patients, scores
 from spinepath.web.api.text_guard import reject_nul_characters
 from spinepath.web.errors import ErrorResponse
-
-API_PREFIX = "/api/v1"
+from spinepath.web.paths import API_PREFIX
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "Sign in or send an API token."},

@@ -19,7 +19,7 @@ router = APIRouter(tags=["assessments"])
     "intake and returns the assessment with its explanation trace. Open to anyone: nothing is "
     "stored. A person under 16 is refused with an error naming `age`.",
 )
-async def post_assessment(intake: Intake) -> Response:
-    # The engine is pure and takes well under a millisecond: running it on the event loop costs
-    # less than a hop to the thread pool. The model is serialised once, without re-validation.
+def post_assessment(intake: Intake) -> Response:
+    # A plain ``def``: FastAPI runs it in its thread pool, so the engine never holds up the event
+    # loop. The model is serialised once, without re-validation.
     return Response(assess(intake).model_dump_json(), media_type="application/json")

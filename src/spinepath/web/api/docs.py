@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from spinepath.web.paths import OPENAPI_URL
+
 docs_router = APIRouter(include_in_schema=False)
 
 _CSS = """
@@ -101,7 +103,7 @@ def render_docs(schema: dict[str, Any]) -> str:
         '<link rel="stylesheet" href="/docs/docs.css"></head><body><main>'
         f"<h1>{escape(info.get('title', ''))} API {escape(info.get('version', ''))}</h1>"
         f"<p>{_text(info.get('description', ''))}</p>"
-        '<p>Machine-readable schema: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>'
+        f'<p>Machine-readable schema: <a href="{escape(OPENAPI_URL)}">{escape(OPENAPI_URL)}</a></p>'
         f"<h2>Operations</h2>{''.join(operations)}<h2>Schemas</h2>{models}</main></body></html>"
     )
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
+from spinepath.validation import field_path
+
 NUL = "\x00"
 
 
@@ -46,5 +48,8 @@ async def reject_nul_characters(request: Request) -> None:
     if found is not None:
         raise HTTPException(
             status_code=422,
-            detail={"field": ".".join(found) or None, "message": "NUL characters are not accepted"},
+            detail={
+                "field": field_path(found, default="") or None,
+                "message": "NUL characters are not accepted",
+            },
         )

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spinepath.web.pages.rendering import STATIC_DIR, render
+from spinepath.web.paths import is_api_path
 
 ERROR_TITLES = {
     403: "You cannot see this page",
@@ -17,7 +18,6 @@ ERROR_TITLES = {
     405: "This page cannot do that",
     409: "That cannot be done now",
 }
-_API_PREFIX = "/api/"
 
 
 def register_pages(app: FastAPI) -> None:
@@ -40,11 +40,7 @@ def _html_errors(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         wants_html = "text/html" in request.headers.get("accept", "")
-        if (
-            exc.status_code in ERROR_TITLES
-            and wants_html
-            and not request.url.path.startswith(_API_PREFIX)
-        ):
+        if exc.status_code in ERROR_TITLES and wants_html and not is_api_path(request.url.path):
             context = {"title": ERROR_TITLES[exc.status_code], "detail": str(exc.detail)}
             return render(request, "error.html", context, exc.status_code)
         if fallback is None:

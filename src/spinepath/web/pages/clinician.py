@@ -13,13 +13,12 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from spinepath.decision_aid.render import LEANING_WORDS
 from spinepath.instruments.errors import InstrumentError
 from spinepath.store import repository
-from spinepath.store.models import IntakeDraft, Patient, User
+from spinepath.store.models import Patient, User
 from spinepath.web.auth import InvalidCredentialsError, LoginRateLimitedError, sign_in, sign_out
 from spinepath.web.deps import (
     LOGIN_PATH,
@@ -29,13 +28,13 @@ from spinepath.web.deps import (
     CurrentClinician,
     DbSession,
     OptionalUser,
+    SubmittedForm,
     audit,
 )
 from spinepath.web.pages import forms
 from spinepath.web.pages.clinical import Stop, emergency_stop
-from spinepath.web.pages.followups import progress_report, progress_svg
-from spinepath.web.pages.patient import absolute_link, redirect
 from spinepath.web.pages.rendering import render
+from spinepath.web.pages.shared import absolute_link, progress_report, progress_svg, redirect
 from spinepath.web.stored import load_assessment
 
 router = APIRouter(include_in_schema=False)
@@ -76,8 +75,7 @@ def login_page(
 
 
 @router.post(LOGIN_PATH, response_class=HTMLResponse)
-async def login(request: Request, session: DbSession) -> Response:
-    form = await request.form()
+def login(request: Request, session: DbSession, form: SubmittedForm) -> Response:
     email = str(form.get("email") or "").strip()[:320]
     password = str(form.get("password") or "")[:1000]
     target = str(form.get("next") or "")
@@ -137,11 +135,7 @@ def stopped_first(session: Session, rows: list[repository.WorklistRow]) -> list[
     They have no assessment yet (the flow stopped before it could be sent), so the stored
     urgency alone would put them last; unknown is not no, and an emergency goes first.
     """
-    ids = [r.patient.id for r in rows]
-    drafts = {
-        d.patient_id: d
-        for d in session.scalars(select(IntakeDraft).where(IntakeDraft.patient_id.in_(ids)))
-    }
+    drafts = repository.drafts_by_patient(session, [r.patient.id for r in rows])
     out: list[Row] = []
     for row in rows:
         draft = drafts.get(row.patient.id)
@@ -189,14 +183,14 @@ def patient_page(
 
 
 @router.post(WORKLIST + "/patients/{patient_id}/notes", response_class=HTMLResponse)
-async def add_note(
+def add_note(
     request: Request,
     patient: ClinicPatient,
     user: CurrentClinician,
     session: DbSession,
     settings: AppSettings,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     text = str(form.get("text") or "").strip()
     errors: dict[str, str] = {}
     if not text:
@@ -225,10 +219,13 @@ def invite_page(request: Request, user: CurrentClinician) -> Response:
 
 
 @router.post(WORKLIST + "/invite", response_class=HTMLResponse)
-async def invite(
-    request: Request, user: CurrentClinician, session: DbSession, settings: AppSettings
+def invite(
+    request: Request,
+    user: CurrentClinician,
+    session: DbSession,
+    settings: AppSettings,
+    form: SubmittedForm,
 ) -> Response:
-    form = await request.form()
     reference = str(form.get("reference") or "").strip()
     if len(reference) > REFERENCE_MAX_CHARS:
         errors = {"reference": f"Use {REFERENCE_MAX_CHARS} characters or fewer."}

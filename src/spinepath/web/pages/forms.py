@@ -20,6 +20,7 @@ from spinepath import knowledge as kb
 from spinepath.pathway import screening
 from spinepath.pathway.facts import Facts
 from spinepath.pathway.intake import Intake
+from spinepath.validation import error_message, field_path
 from spinepath.web.pages.steps import (
     IMAGING_SLOTS,
     REGIONS,
@@ -314,7 +315,7 @@ def error_path(loc: tuple[int | str, ...], built: Built) -> str:
         return REGIONS_PATH
     if parts and parts[0] == "priorities":
         return "priorities"
-    return ".".join(str(p) for p in parts) if parts else GENERAL
+    return field_path(parts, default=GENERAL)
 
 
 def message_for(error: ErrorDetails, path: str) -> str:
@@ -338,9 +339,7 @@ def message_for(error: ErrorDetails, path: str) -> str:
         return f"Use {ctx.get('max_length')} characters or fewer."
     if kind == "string_pattern_mismatch":
         return "Write the level like L4-L5, L5-S1 or C6, or leave it blank."
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
-    return str(error["msg"])
+    return error_message(error, strip_value_error=kind == "value_error")
 
 
 def _number(value: object) -> str:

@@ -29,7 +29,7 @@ FOLLOW_UP_INSTRUMENTS: dict[str, tuple[str, ...]] = {
     "neck": ("ndi", "nrs_neck", "nrs_arm"),
 }
 """Which follow-up questionnaires fit which painful region (ODI/RMDQ for low back, NDI for the
-neck: reference.md 4.1-4.3)."""
+neck; see docs/instruments.md)."""
 
 
 @dataclass(frozen=True)

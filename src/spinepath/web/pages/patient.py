@@ -10,17 +10,18 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from spinepath.store import repository
 from spinepath.store.models import IntakeDraft, Patient
-from spinepath.web.deps import AppSettings, DbSession, PatientFromLink
+from spinepath.web.deps import AppSettings, DbSession, PatientFromLink, SubmittedForm
 from spinepath.web.pages import forms
 from spinepath.web.pages.clinical import assess, emergency_stop
 from spinepath.web.pages.instrument_forms import startback_form
 from spinepath.web.pages.rendering import render
 from spinepath.web.pages.review import review_sections
+from spinepath.web.pages.shared import absolute_link, patient_url, redirect
 from spinepath.web.pages.steps import (
     EMERGENCY,
     STARTBACK,
@@ -37,19 +38,6 @@ REVIEW = "review"
 """Draft step value once every step has been completed."""
 
 router = APIRouter(include_in_schema=False)
-
-
-def patient_url(link_token: str, *parts: str) -> str:
-    return "/".join(("", "p", link_token, *parts))
-
-
-def absolute_link(request: Request, settings: AppSettings, link_token: str) -> str:
-    base = settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return base + patient_url(link_token)
-
-
-def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _answers(draft: IntakeDraft | None) -> forms.Answers:
@@ -176,20 +164,20 @@ def step_page(
 
 
 @router.post("/p/{link_token}/step/{slug}")
-async def step_submit(
+def step_submit(
     request: Request,
     link_token: str,
     slug: str,
     patient: PatientFromLink,
     session: DbSession,
     settings: AppSettings,
+    form: SubmittedForm,
 ) -> Response:
     step = _step_or_404(slug)
     draft = repository.load_draft(session, patient)
     furthest = _furthest(draft)
     if step_index(step.slug) > furthest:
         return redirect(patient_url(link_token))
-    form = await request.form()
     action = form.get("action")
     answers = _answers(draft)
     new = forms.read_step(step, form, answers)

@@ -2,11 +2,11 @@
 
 The red-flag steps are generated from the knowledge base (``knowledge/questions.yaml``): its
 emergency screen comes first so that the life-threatening questions are asked before anything
-else (DESIGN.md, safety principles), and its other warning signs follow the pain details. A
-question that depends on an earlier answer on the same screen goes to a follow-up page, which is
-shown only when the question applies, so branching works without JavaScript. Each question names
-the dotted intake path it fills; form field names are those paths, so a validation error on the
-intake maps straight back to its input.
+else (the "emergency screen first" safety rule in README.md), and its other warning signs follow
+the pain details. A question that depends on an earlier answer on the same screen goes to a
+follow-up page, which is shown only when the question applies, so branching works without
+JavaScript. Each question names the dotted intake path it fills; form field names are those
+paths, so a validation error on the intake maps straight back to its input.
 """
 
 from __future__ import annotations
