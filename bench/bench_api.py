@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 TARGET_PER_SECOND = 300
 TARGET_P99_MS = 50.0
@@ -74,9 +74,9 @@ def start_server(workers: int, data_dir: str) -> tuple[subprocess.Popen[bytes], 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/docs/docs.css", timeout=1).status_code == 200:
+            if httpx2.get(f"{url}/docs/docs.css", timeout=1).status_code == 200:
                 return process, url
-        except httpx.TransportError:
+        except httpx2.TransportError:
             time.sleep(0.1)
     os.killpg(process.pid, signal.SIGKILL)
     raise SystemExit("spinepath serve did not start within 60 s")

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from spinepath.decision_aid import DecisionAid, build_decision_aid, render_html
     from spinepath.instruments.scoring import ScoreResult, score
     from spinepath.knowledge import KnowledgeBase, KnowledgeError
-    from spinepath.knowledge import check as check_knowledge
     from spinepath.knowledge import default as default_knowledge
-    from spinepath.knowledge import load as load_knowledge
+    from spinepath.knowledge.check import check as check_knowledge
+    from spinepath.knowledge.load import load as load_knowledge
     from spinepath.pathway.assessment import Assessment, CandidacyStatus, Level
     from spinepath.pathway.columnar import assess_frame
     from spinepath.pathway.engine import assess

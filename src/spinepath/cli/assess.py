@@ -13,7 +13,6 @@ from typing import Annotated, Any, TextIO
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from spinepath import knowledge as kb
 from spinepath.cli import report
@@ -91,6 +90,14 @@ def run_batch(source: Path, out: TextIO, *, show_progress: bool = True) -> tuple
     A bad line becomes an error record naming the line and fields; the rest still run.
     Returns (assessed, failed).
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     err = Console(stderr=True)
     total = _count_lines(source)
     assessed = failed = 0
@@ -177,7 +184,9 @@ def register(app: typer.Typer) -> None:
         try:
             knowledge = kb.load(directory)
         except kb.KnowledgeError as exc:
-            Console(stderr=True).print(f"[red]knowledge base could not be loaded:[/] {exc}")
+            err = Console(stderr=True)
+            err.print("[red]knowledge base could not be loaded:[/]", end=" ")
+            err.print(str(exc), markup=False, highlight=False)
             raise typer.Exit(1) from None
         problems = kb.check(knowledge)
         if problems:

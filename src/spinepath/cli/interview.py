@@ -24,6 +24,7 @@ from spinepath.knowledge.models import QuestionDef
 from spinepath.pathway import screening
 from spinepath.pathway.intake import CHILD_MESSAGE, MINIMUM_AGE, Intake, RegionPain
 from spinepath.pathway.kleene import FactValue
+from spinepath.validation import error_lines
 
 _REGIONS = {"1": "neck", "2": "upper_back", "3": "low_back"}
 _YES_NO_SKIP = {"y": True, "n": False, "s": None}
@@ -210,6 +211,6 @@ def run_interview(console: Console, knowledge: KnowledgeBase, asker: Asker | Non
     try:
         return Intake.model_validate(interview.document())
     except ValidationError as exc:
-        lines = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        lines = error_lines(exc, default="", strip_value_error=False)
         console.print("[red]Some answers are not valid:[/]\n" + "\n".join(lines))
         raise SystemExit(2) from None

@@ -11,11 +11,12 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from spinepath.settings import Settings
 from spinepath.validation import error_lines
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from spinepath.settings import Settings
 
 console = Console(stderr=True)
 
@@ -26,6 +27,8 @@ tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=Tr
 
 
 def _settings(**overrides: object) -> Settings:
+    from spinepath.settings import Settings  # needs the [web] extra (pydantic-settings)
+
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as error:

@@ -10,10 +10,10 @@ from functools import cache
 from importlib.resources import files
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spinepath.decision_aid.models import HarmCategory, OptionKind, UncertaintyKind, Verification
+from spinepath.yamlio import safe_load
 
 
 class DataModel(BaseModel):
@@ -311,7 +311,7 @@ class CatalogueError(ValueError):
 
 def _read_yaml(*parts: str) -> Any:
     resource = files("spinepath.decision_aid").joinpath("data").joinpath(*parts)
-    return yaml.safe_load(resource.read_text(encoding="utf-8"))
+    return safe_load(resource.read_text(encoding="utf-8"))
 
 
 def _read_sources() -> dict[str, SourceEntry]:
@@ -320,7 +320,7 @@ def _read_sources() -> dict[str, SourceEntry]:
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if not item.name.endswith((".yaml", ".yml")):
             continue
-        for raw in yaml.safe_load(item.read_text(encoding="utf-8")) or []:
+        for raw in safe_load(item.read_text(encoding="utf-8")) or []:
             entry = SourceEntry.model_validate(raw)
             entries.setdefault(entry.id, entry)
     return entries

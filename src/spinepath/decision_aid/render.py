@@ -14,6 +14,7 @@ from spinepath.decision_aid.icons import icon_array
 from spinepath.decision_aid.models import DecisionAid, SourcedNumber
 from spinepath.decision_aid.numbers import fmt, fmt1, in_words
 from spinepath.decision_aid.values import IMPORTANCE_LABELS
+from spinepath.extras import needs_extra
 
 VERDICT_WORDS = {
     "contradicted": "The evidence contradicts this",
@@ -101,7 +102,9 @@ def render_html(aid: DecisionAid, *, standalone: bool = True) -> str:
 
 def pdf_document(aid: DecisionAid) -> Any:
     """The laid-out WeasyPrint document (pages, boxes) behind :func:`render_pdf`."""
-    from weasyprint import HTML  # imported here: loading pango is slow and only PDFs need it
+    with needs_extra("pdf", "PDF output"):
+        # Imported here: loading pango is slow, only PDFs need it, and it is an extra.
+        from weasyprint import HTML
 
     return HTML(string=render_html(aid, standalone=True)).render()
 

@@ -6,11 +6,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter
 
 from spinepath.instruments.errors import UnknownInstrumentError
 from spinepath.instruments.models import InstrumentDefinition, Source
+from spinepath.yamlio import safe_load
 
 _DEFINITIONS = "definitions"
 _SOURCES_FILE = "sources.yaml"
@@ -18,7 +18,7 @@ _SOURCES_FILE = "sources.yaml"
 
 def _read_yaml(name: str) -> Any:
     text = resources.files(__package__).joinpath(_DEFINITIONS, name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 @cache

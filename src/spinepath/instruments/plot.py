@@ -6,11 +6,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import altair as alt
-import vl_convert as vlc
-
+from spinepath.extras import needs_extra
 from spinepath.instruments.errors import InstrumentError
 from spinepath.instruments.progress import InstrumentProgress, ProgressReport
+
+with needs_extra("plots", "Trajectory plots"):
+    import altair as alt
+    import vl_convert as vlc
 
 FORMATS = (".png", ".svg")
 

@@ -9,12 +9,17 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from spinepath.cache import code_fingerprint, load_object, store_object
+from spinepath.cache import enabled as cache_enabled
 from spinepath.knowledge.check import check
 from spinepath.knowledge.models import KnowledgeBase, KnowledgeError, Source
 from spinepath.pathway.conditions import ConditionError
+from spinepath.validation import entry_name, error_message, field_path
+
+_ENTRY_NAME_KEYS = ("id", "code", "fact")
+"""What names an entry of a knowledge file in an error message."""
 
 
 def knowledge_dir() -> Path:
@@ -22,8 +27,13 @@ def knowledge_dir() -> Path:
 
 
 def _read_yaml(path: Path) -> Any:
+    # Imported on first read: a knowledge base from the cache needs no YAML parser.
+    import yaml
+
+    from spinepath.yamlio import safe_load
+
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"{path.name}: not valid YAML: {exc}") from exc
 
@@ -33,27 +43,22 @@ def _validate(model: type[BaseModel], data: object, where: str) -> Any:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        entry = _entry_name(data, first["loc"])
-        raise KnowledgeError(f"{where}{entry}: {loc}: {first['msg']}") from exc
+        loc = field_path(first["loc"], default="")
+        name = entry_name(data, first["loc"], _ENTRY_NAME_KEYS)
+        entry = f" [{name}]" if name else ""
+        message = error_message(first, strip_value_error=False)
+        raise KnowledgeError(f"{where}{entry}: {loc}: {message}") from exc
     except ConditionError as exc:
         raise KnowledgeError(f"{where}: {exc}") from exc
 
 
-def _entry_name(data: object, loc: tuple[int | str, ...]) -> str:
-    node: Any = data
-    for part in loc:
-        in_dict = isinstance(node, dict) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
-        if in_dict or in_list:
-            node = node[part]
-        else:
-            break
-        if isinstance(node, dict):
-            name = node.get("id") or node.get("code") or node.get("fact")
-            if name:
-                return f" [{name}]"
-    return ""
+def content_hash(root: Path) -> str:
+    """SHA-256 over every knowledge file under ``root``: its path and its bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.yaml")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def load(directory: Path | None = None) -> KnowledgeBase:
@@ -61,10 +66,6 @@ def load(directory: Path | None = None) -> KnowledgeBase:
     root = directory or knowledge_dir()
     if not root.is_dir():
         raise KnowledgeError(f"knowledge directory not found: {root}")
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.yaml")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
 
     def read(name: str) -> Any:
         path = root / name
@@ -82,10 +83,10 @@ def load(directory: Path | None = None) -> KnowledgeBase:
         raise KnowledgeError(f"sources: duplicate source ids {sorted(duplicates)}")
     data = {
         "meta": read("meta.yaml"),
-        "content_hash": digest.hexdigest(),
+        "content_hash": content_hash(root),
         "sources": {s.id: s for s in sources},
-        "referrals": {r["id"]: r for r in read("referrals.yaml")},
-        "concerns": {c["code"]: c for c in read("concerns.yaml")},
+        "referrals": _keyed(read("referrals.yaml"), "id", "referrals.yaml"),
+        "concerns": _keyed(read("concerns.yaml"), "code", "concerns.yaml"),
         "derived": read("derived.yaml"),
         "questions": read("questions.yaml"),
         "red_flags": read("red_flags.yaml"),
@@ -101,9 +102,37 @@ def load(directory: Path | None = None) -> KnowledgeBase:
 
 @cache
 def default() -> KnowledgeBase:
-    """The packaged knowledge base, loaded once per process on first use."""
+    """The packaged knowledge base, loaded once per process on first use.
+
+    When the command line turned the cache on (``spinepath.cache``), a knowledge base that was
+    loaded and passed its checks before, from the same files and the same code, is read back
+    from the cache instead.
+    """
+    key = None
+    if cache_enabled():
+        key = f"{content_hash(knowledge_dir())}-{code_fingerprint()}"
+        found = load_object("knowledge", key)
+        if isinstance(found, KnowledgeBase):
+            return found
     kb = load()
     problems = check(kb)
     if problems:
         raise KnowledgeError("knowledge base failed its checks:\n" + "\n".join(problems))
+    if key is not None:
+        store_object("knowledge", key, kb)
     return kb
+
+
+def _keyed(items: Any, key: str, where: str) -> dict[str, Any]:
+    """Entries by their id, refusing a repeated id (a dict would keep only the last)."""
+    if not isinstance(items, list):
+        raise KnowledgeError(f"{where}: expected a list of entries")
+    out: dict[str, Any] = {}
+    for item in items:
+        name = item.get(key) if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            raise KnowledgeError(f"{where}: every entry needs a {key!r}")
+        if name in out:
+            raise KnowledgeError(f"{where}: duplicate {key} {name!r}")
+        out[name] = item
+    return out

@@ -30,7 +30,11 @@ SourceRefs = Annotated[list[str], Field(min_length=1)]
 
 
 class Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    # Validators are built on first validation, not at import: a knowledge base read back from
+    # the command line's cache (spinepath.cache) is never validated again.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True
+    )
 
 
 class Source(Entry):

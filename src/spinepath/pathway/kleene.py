@@ -22,6 +22,8 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from spinepath.cache import compile_code
+
 if TYPE_CHECKING:
     from spinepath.pathway.conditions import Condition
 
@@ -151,6 +153,6 @@ def compile_kleene(condition: Condition, special: Special | None = None) -> Eval
     entry = writer.function(condition)
     source = "\n".join("\n".join(lines) for lines in writer.functions)
     namespace = dict(writer.env)
-    exec(compile(source, f"<condition {entry}>", "exec"), namespace)
+    exec(compile_code(source, f"<condition {entry}>"), namespace)
     function: Evaluator = namespace[entry]
     return function

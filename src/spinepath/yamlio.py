@@ -1,0 +1,23 @@
+"""Reading YAML data files fast: ``yaml.safe_load`` with libyaml's C parser when PyYAML has it.
+
+The C parser reads the knowledge base about ten times faster than the pure-Python one, which
+matters to the start-up time of every command. It builds the same values; only its error
+messages are terser (no excerpt of the offending line), so a file it refuses is read again by
+the pure-Python parser, whose error (or, should the two ever disagree, result) is the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """Exactly ``yaml.safe_load(text)``, faster."""
+    try:
+        return yaml.load(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        return yaml.safe_load(text)

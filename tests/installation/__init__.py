@@ -1,0 +1,1 @@
+"""How spinepath installs: the base install without extras, and the extras' messages."""
