@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
 import yaml
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from spinepath import cli
 from spinepath import knowledge as kb
 from spinepath.pathway.assessment import Level
+from support.cli import PLAIN_WIDE, cli_runner, spinepath_app
 
-RUNNER = CliRunner(env={"COLUMNS": "240", "NO_COLOR": "1"})
+RUNNER = cli_runner(PLAIN_WIDE)
 
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    # _register_commands adds every command to the shared app: do it once per process.
-    if not any(command.name == "assess" for command in cli.app.registered_commands):
-        cli._register_commands()
-    return cli.app
+    return spinepath_app()
 
 
 def _flat(text: str) -> str:
@@ -364,3 +363,80 @@ def test_it_reads_the_answer_format_from_the_intake_model() -> None:
     assert formats["radiation.leg"].values == ("none", "left", "right", "both")
     days = formats["cauda_equina.onset_days"]
     assert (days.kind, days.minimum, days.maximum) == ("whole_number", 0, 36500)
+
+
+def _edit_yaml(directory: Path, name: str, change: Callable[[Any], None]) -> None:
+    path = directory / name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def test_it_refuses_a_repeated_referral_id_instead_of_keeping_the_last(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit_yaml(directory, "referrals.yaml", lambda rows: rows.append(dict(rows[0])))
+    expected = re.escape("referrals.yaml: duplicate id 'emergency_department'")
+    with pytest.raises(kb.KnowledgeError, match=expected):
+        kb.load(directory)
+
+
+def test_it_checks_sources_of_entries_nested_outside_rule_lists(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+
+    def change(care: dict[str, Any]) -> None:
+        care["startback"]["sources"] = ["NO-SUCH-SOURCE"]
+
+    _edit_yaml(directory, "care.yaml", change)
+    problems = kb.check(kb.load(directory))
+    assert "knowledge.care.startback: source 'NO-SUCH-SOURCE' is not in the registry" in problems
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (
+            "neurology.leg_weakness === both",
+            "neurology.leg_weakness is compared with ['= both'], which it cannot be",
+        ),
+        ("systemic.fever == maybe", "systemic.fever is compared with ['maybe']"),
+        ("history.trauma in [minor, huge]", "history.trauma is compared with ['huge']"),
+        ("age > old", "age is a number; it is compared with ['old']"),
+        ("age", "age is not a yes/no answer; compare it with a value"),
+    ],
+)
+def test_it_refuses_a_comparison_an_answer_can_never_satisfy(
+    tmp_path: Path, when: str, expected: str
+) -> None:
+    directory = _copy(tmp_path)
+    _edit_red_flags(directory, _set_field("when", {"all": [when, "systemic.fever"]}))
+    problems = kb.check(kb.load(directory))
+    assert any(p.startswith("RF-FEVER: " + expected) for p in problems), problems
+
+
+def test_it_refuses_none_true_in_a_red_flag(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit_red_flags(directory, _set_field("when", {"none_true": ["systemic.fever"]}))
+    problems = kb.check(kb.load(directory))
+    assert any(p.startswith("red_flag RF-FEVER: none_true") for p in problems)
+
+
+def test_it_refuses_otherwise_inside_a_condition(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit_red_flags(directory, _set_field("when", {"any": ["systemic.fever", "otherwise"]}))
+    problems = kb.check(kb.load(directory))
+    assert "red_flag RF-FEVER: `otherwise` cannot be part of a condition" in problems
+
+
+def test_an_emergency_rule_without_any_route_is_refused(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+
+    def change(rules: list[dict[str, object]]) -> None:
+        rule = next(r for r in rules if r["level"] == "emergency")
+        rule["concern"] = None
+        rule["referral"] = None
+        rules[:] = [rule, *[r for r in rules if r is not rule]]
+
+    _edit_red_flags(directory, change)
+    knowledge = kb.load(directory)
+    first = knowledge.red_flags[0]
+    assert any(p.startswith(f"red_flag {first.id}: an emergency rule") for p in kb.check(knowledge))

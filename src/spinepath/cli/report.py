@@ -12,7 +12,7 @@ from rich.table import Table
 
 from spinepath.knowledge import KnowledgeBase
 from spinepath.pathway.assessment import Assessment, Level
-from spinepath.pathway.conditions import Condition
+from spinepath.pathway.conditions import OTHERWISE, Condition
 
 LEVEL_STYLE = {
     Level.EMERGENCY: "bold white on red",
@@ -150,6 +150,9 @@ def print_emergency_stop(
 
 
 def describe_condition(condition: Condition) -> Any:
+    """The condition as the knowledge files write it (the inverse of ``parse``)."""
+    if condition.kind == "const":
+        return OTHERWISE if condition.value else {"not": OTHERWISE}
     if condition.kind == "atom":
         if condition.op is None:
             text = condition.fact or ""

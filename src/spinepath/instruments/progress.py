@@ -7,7 +7,7 @@ validly scored entry. All our outcome measures are "higher is worse", so improve
 
 Responder status reports both published thresholds separately (absolute MCID and relative
 improvement) and, where the instrument has both, calls a person a responder only when both are
-met (reference §4.4, Ostelo 2008). The definition used is spelled out in every result.
+met (Ostelo 2008). The definition used is spelled out in every result.
 """
 
 from __future__ import annotations

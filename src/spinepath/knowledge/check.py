@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from spinepath.knowledge.models import ENGINE_FACTS, KnowledgeBase, answer_format
+from spinepath.knowledge.models import ENGINE_FACTS, Entry, KnowledgeBase, answer_format
 from spinepath.pathway.assessment import CandidacyStatus, Level
 from spinepath.pathway.conditions import Condition
-from spinepath.pathway.facts import known_facts
+from spinepath.pathway.exact import value_atoms
+from spinepath.pathway.facts import fact_domains, known_facts
 
 
 def _conditions(kb: KnowledgeBase) -> Iterator[tuple[str, Condition]]:
@@ -37,7 +38,6 @@ _ALWAYS_ANSWERED_PREFIXES = (
     "age",
     "pain.",
     "inflammatory.",
-    "spa.",
     "startback.",
     "imaging.",
     "conservative.",
@@ -99,11 +99,12 @@ def check(kb: KnowledgeBase) -> list[str]:
     ids = Counter(key for _kind, key, _entry in kb.entries())
     problems += [f"duplicate id {key!r} ({n} entries)" for key, n in ids.items() if n > 1]
 
-    for kind, key, entry in kb.entries():
-        for ref in getattr(entry, "sources", []) or []:
+    for where, refs in _source_refs(kb, "knowledge"):
+        for ref in refs:
             source_id = ref.split(":", 1)[0]
             if source_id not in kb.sources:
-                problems.append(f"{kind} {key}: source {source_id!r} is not in the registry")
+                problems.append(f"{where}: source {source_id!r} is not in the registry")
+    for kind, key, entry in kb.entries():
         if kind == "source":
             continue
         if not getattr(entry, "sources", None) and kind not in {"question"}:
@@ -114,6 +115,7 @@ def check(kb: KnowledgeBase) -> list[str]:
         unknown = sorted(condition.facts() - facts)
         if unknown:
             problems.append(f"{key}: condition reads unknown facts {unknown}")
+        problems += [f"{key}: {problem}" for problem in _value_problems(condition)]
     for question in kb.questions:
         if question.fact not in facts:
             problems.append(f"Q:{question.fact}: asks about an unknown fact")
@@ -126,13 +128,18 @@ def check(kb: KnowledgeBase) -> list[str]:
             problems.append(f"red_flag {rule.id}: unknown concern {rule.concern!r}")
         if rule.referral is not None and rule.referral not in kb.referrals:
             problems.append(f"red_flag {rule.id}: unknown referral {rule.referral!r}")
-        if rule.level is Level.EMERGENCY and rule.concern is not None:
-            route = rule.referral or kb.concerns[rule.concern].referral
-            if route in kb.referrals and not kb.referrals[route].emergency:
+        if rule.level is Level.EMERGENCY:
+            concern = kb.concerns.get(rule.concern or "")
+            route = rule.referral or (concern.referral if concern else None)
+            if route is None or (route in kb.referrals and not kb.referrals[route].emergency):
                 problems.append(
                     f"red_flag {rule.id}: an emergency rule must send people to an emergency "
                     f"route, not {route!r}"
                 )
+        if _reads_none_true(rule.when):
+            problems.append(
+                f"red_flag {rule.id}: none_true treats unknown as no, so it cannot raise urgency"
+            )
     for concern in kb.concerns.values():
         if concern.referral not in kb.referrals:
             problems.append(f"concern {concern.code}: unknown referral {concern.referral!r}")
@@ -170,14 +177,73 @@ def _first_match_problems(kb: KnowledgeBase) -> list[str]:
             if _is_otherwise(rule.when)
         ]
     for kind, key, entry in kb.entries():
-        if kind not in {"imaging", "surgical_status", "care.next_step"}:
-            for attribute in ("when", "ask_if"):
-                condition = getattr(entry, attribute, None)
-                if isinstance(condition, Condition) and _is_otherwise(condition):
-                    problems.append(
-                        f"{kind} {key}: `otherwise` is only for a rule list's last rule"
-                    )
+        for attribute in ("when", "ask_if"):
+            condition = getattr(entry, attribute, None)
+            if not isinstance(condition, Condition):
+                continue
+            whole = attribute == "when" and kind in {"imaging", "surgical_status", "care.next_step"}
+            if _is_otherwise(condition) and not whole:
+                problems.append(f"{kind} {key}: `otherwise` is only for a rule list's last rule")
+            elif not _is_otherwise(condition) and _has_constant(condition):
+                problems.append(f"{kind} {key}: `otherwise` cannot be part of a condition")
     return problems
+
+
+def _has_constant(condition: Condition) -> bool:
+    return condition.kind == "const" or any(_has_constant(c) for c in condition.children)
+
+
+def _reads_none_true(condition: Condition) -> bool:
+    return condition.kind == "none_true" or any(_reads_none_true(c) for c in condition.children)
+
+
+def _value_problems(condition: Condition) -> list[str]:
+    """Atoms that compare an answer with a value it can never take (a typo never matches)."""
+    domains = fact_domains()
+    problems: list[str] = []
+    for atom in value_atoms(condition):
+        domain = domains.get(atom.fact or "")
+        if domain is None:
+            continue
+        values = atom.value if isinstance(atom.value, tuple) else (atom.value,)
+        if atom.op is None:
+            if domain.kind != "bool":
+                problems.append(f"{atom.fact} is not a yes/no answer; compare it with a value")
+        elif domain.kind in {"bool", "enum"}:
+            impossible = [v for v in values if v not in domain.values]
+            if impossible:
+                problems.append(
+                    f"{atom.fact} is compared with {impossible}, which it cannot be "
+                    f"(answers: {list(domain.values)})"
+                )
+        elif domain.kind in {"int", "float"} and not all(_is_number(v) for v in values):
+            problems.append(f"{atom.fact} is a number; it is compared with {list(values)}")
+    return problems
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _source_refs(node: object, where: str) -> Iterator[tuple[str, list[str]]]:
+    """Every ``sources`` list anywhere in the knowledge base, with where it sits."""
+    if isinstance(node, Entry):
+        name = (
+            getattr(node, "id", None) or getattr(node, "code", None) or getattr(node, "fact", None)
+        )
+        here = f"{where} [{name}]" if isinstance(name, str) else where
+        refs = getattr(node, "sources", None)
+        if isinstance(refs, list) and not isinstance(node, KnowledgeBase):
+            yield here, refs
+        for field in type(node).model_fields:
+            if field != "sources":
+                yield from _source_refs(getattr(node, field), f"{where}.{field}")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _source_refs(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _source_refs(value, f"{where}[{index}]")
 
 
 def answers_read(kb: KnowledgeBase, condition: Condition) -> frozenset[str]:
