@@ -7,12 +7,13 @@ from pathlib import Path
 
 import yaml
 
+from spinepath import knowledge as kb
 from spinepath.decision_aid.catalogue import load_catalogue
 from support.files import ROOT, required_files
 
 SOURCES = ROOT / "src" / "spinepath" / "knowledge" / "data" / "sources"
-# The seed documents the seed claims cite, one file per seed (``NNN_<hash>.txt``).
-SEEDS = Path("/work/shared/seeds")
+# The register of seed documents the seed claims cite (kept in the repository).
+SEEDS = ROOT / "src" / "spinepath" / "knowledge" / "data" / "seeds.yaml"
 
 
 def _entries(path: Path) -> list[dict[str, object]]:
@@ -70,14 +71,28 @@ def test_every_harm_has_a_number_or_says_why_not() -> None:
             assert has_number or harm.no_number_reason, f"{option.id}.{harm.id}"
 
 
-def test_seed_claims_name_a_seed_file_and_sources() -> None:
-    assert SEEDS.is_dir(), f"the seed documents are missing: {SEEDS} is not a directory"
+def _seeds() -> list[dict[str, object]]:
+    assert SEEDS.is_file(), f"the seed register is missing: {SEEDS}"
+    seeds = _entries(SEEDS)
+    assert seeds, "the seed register is empty"
+    return seeds
+
+
+def test_decision_aid_seed_claims_name_registered_seeds_and_sources() -> None:
+    ids = {str(s["id"]) for s in _seeds()}
     claims = load_catalogue().seed_claims
     assert claims, "the catalogue has no seed claims"
     for claim in claims:
         assert claim.sources, claim.id
-        number = claim.seed.split()[0]
-        assert list(SEEDS.glob(f"{number}_*.txt")), f"{claim.id}: no seed file {number}_*.txt"
+        for part in claim.seed.split(";"):
+            assert part.split()[0] in ids, f"{claim.id}: seed {part!r} is not registered"
+
+
+def test_knowledge_seed_claims_name_registered_seed_files() -> None:
+    files = {str(s["file"]) for s in _seeds()}
+    claims = kb.default().seed_claims
+    assert claims, "the knowledge base has no seed claims"
+    assert [c.id for c in claims if c.seed not in files] == []
 
 
 REQUIRED_HARMS = {
