@@ -19,7 +19,7 @@ EXAMPLE = EXAMPLES_DIR / "sciatica-refer-surgical-opinion.json"
 
 @pytest.fixture
 def app() -> typer.Typer:
-    return command_app(cli_decision_aid.register)
+    return command_app(cli_decision_aid.app)
 
 
 def test_it_writes_json_that_is_a_valid_decision_aid(app: typer.Typer, runner: CliRunner) -> None:

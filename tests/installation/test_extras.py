@@ -44,8 +44,7 @@ def test_spinepath_s_own_modules_are_not_mistaken_for_an_extra() -> None:
 
 @pytest.fixture
 def fresh_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """`cli.main` on an app of its own, with the user cache off again afterwards."""
-    monkeypatch.setattr(cli, "app", typer.Typer(name="spinepath", pretty_exceptions_enable=False))
+    """`cli.main` with the user cache in a temporary folder, and off again afterwards."""
     monkeypatch.setattr(user_cache, "_enabled", False)
     monkeypatch.setenv(user_cache.CACHE_DIR_ENV, str(tmp_path))
 
@@ -69,7 +68,9 @@ def test_other_import_errors_are_not_hidden(monkeypatch: pytest.MonkeyPatch) -> 
     def broken() -> None:
         raise ModuleNotFoundError("No module named 'not_an_extra'", name="not_an_extra")
 
-    monkeypatch.setattr(cli, "_register_commands", lambda command=None: cli.app.command()(broken))
+    app = typer.Typer(name="spinepath", pretty_exceptions_enable=False)
+    app.command()(broken)
+    monkeypatch.setattr(cli, "build_app", lambda command=None: app)
     monkeypatch.setattr(sys, "argv", ["spinepath"])
     with pytest.raises(ModuleNotFoundError, match="not_an_extra"):
         cli.main()

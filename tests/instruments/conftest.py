@@ -20,4 +20,4 @@ def wording_dir() -> Path:
 
 @pytest.fixture
 def cli() -> typer.Typer:
-    return command_app(cli_instruments.register, pretty_exceptions_enable=False)
+    return command_app(cli_instruments.app, pretty_exceptions_enable=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import typer
@@ -19,8 +19,8 @@ def cli_runner(env: Mapping[str, str] | None = None) -> CliRunner:
     return CliRunner(env=env)
 
 
-def command_app(register: Callable[[typer.Typer], None], **options: Any) -> typer.Typer:
-    """A fresh app with one command module's commands (``register``), named as in `spinepath`.
+def command_app(commands: typer.Typer, **options: Any) -> typer.Typer:
+    """A fresh app with one command module's commands (its ``app``), named as in `spinepath`.
 
     The callback keeps the app a group even for a single command, so the command's name is the
     first argument, as on the real command line.
@@ -31,13 +31,10 @@ def command_app(register: Callable[[typer.Typer], None], **options: Any) -> type
     def main() -> None:
         """spinepath (test)."""
 
-    register(app)
+    app.add_typer(commands)
     return app
 
 
 def spinepath_app() -> typer.Typer:
-    """The real `spinepath` app with every command registered."""
-    # _register_commands adds every command to the shared app: do it once per process.
-    if not any(command.name == "assess" for command in cli.app.registered_commands):
-        cli._register_commands()
-    return cli.app
+    """The real `spinepath` app, every command group included."""
+    return cli.build_app()

@@ -19,7 +19,7 @@ from support.web import PASSWORD, TEST_SECRET
 
 @pytest.fixture
 def cli() -> typer.Typer:
-    return command_app(cli_web.register)
+    return command_app(cli_web.app)
 
 
 @pytest.fixture

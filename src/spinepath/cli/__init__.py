@@ -1,4 +1,4 @@
-"""The `spinepath` command. Each capability registers its commands from its own module."""
+"""The `spinepath` command: each command group is a module-level Typer app in its own module."""
 
 from __future__ import annotations
 
@@ -11,44 +11,49 @@ import typer
 from spinepath import cache as user_cache
 from spinepath.extras import MissingExtraError, missing_extra
 
-app = typer.Typer(
-    name="spinepath",
-    help="Evidence-based back-pain care pathway (decision support, not a diagnosis).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+COMMANDS = {
+    "assess": "assess",
+    "schema": "assess",
+    "interview": "interview",
+    "kb": "knowledge",
+    "serve": "web",
+    "db": "web",
+    "users": "web",
+    "clinics": "web",
+    "tokens": "web",
+    "score": "instruments",
+    "progress": "instruments",
+    "instruments": "instruments",
+    "decision-aid": "decision_aid",
+}
+"""Each command or group, and the module of spinepath.cli whose ``app`` owns it (in --help order).
+
+Running one command imports only its module, so `spinepath assess` does not load the web,
+instrument or decision-aid code; a test checks this table against the modules' apps."""
 
 
-_COMMAND_MODULES = ("assess", "web", "instruments", "decision_aid")
-"""The modules that register commands, in the order `spinepath --help` lists them."""
+def _group() -> None:
+    """Evidence-based back-pain care pathway (decision support, not a diagnosis)."""
 
 
-def _registered_names() -> set[str]:
-    commands = {
-        command.name or (command.callback.__name__ if command.callback else "")
-        for command in app.registered_commands
-    }
-    return {name.lower().replace("_", "-") for name in commands} | {
-        group.name or "" for group in app.registered_groups
-    }
+def build_app(command: str | None = None) -> typer.Typer:
+    """The `spinepath` app: every command, or (given the command being run) its module only."""
+    root = typer.Typer(name="spinepath", no_args_is_help=True, pretty_exceptions_enable=False)
+    # A callback keeps the app a group even with one module, so the command name is still read.
+    root.callback()(_group)
+    owner = COMMANDS.get(command or "")
+    for module in [owner] if owner else list(dict.fromkeys(COMMANDS.values())):
+        root.add_typer(import_module(f"spinepath.cli.{module}").app)
+    return root
 
 
-def _register_commands(command: str | None = None) -> None:
-    """Register every module's commands; or, given the ``command`` being run, stop at its module.
-
-    Modules are imported here, not at module top, so each stays independent of the others and
-    running one command does not import the rest (start-up time). Stopping early is only done
-    while the app keeps several commands, so it stays a group whose first argument names the
-    command, exactly as with everything registered.
-    """
-    for name in _COMMAND_MODULES:
-        import_module(f"spinepath.cli.{name}").register(app)
-        names = _registered_names()
-        if command is not None and command in names and len(names) > 1:
-            return
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return build_app()
+    raise AttributeError(f"module 'spinepath.cli' has no attribute {name!r}")
 
 
-def _command_name(args: list[str]) -> str:
+def _command_name(app: typer.Typer, args: list[str]) -> str:
     """``spinepath db upgrade`` for ``["db", "upgrade", "--flag"]``: the words naming a command."""
     command: Any = typer.main.get_command(app)
     words = ["spinepath"]
@@ -62,7 +67,7 @@ def _command_name(args: list[str]) -> str:
 
 def main() -> None:
     user_cache.enable()
-    _register_commands(sys.argv[1] if len(sys.argv) > 1 else None)
+    app = build_app(sys.argv[1] if len(sys.argv) > 1 else None)
     try:
         app()
     except ImportError as error:
@@ -70,7 +75,7 @@ def main() -> None:
         # (e.g. `spinepath serve` without spinepath[web]) instead of ending in a traceback.
         if not isinstance(error, MissingExtraError):
             found = (
-                missing_extra(error, _command_name(sys.argv[1:]))
+                missing_extra(error, _command_name(app, sys.argv[1:]))
                 if isinstance(error, ModuleNotFoundError)
                 else None
             )

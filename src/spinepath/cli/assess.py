@@ -1,4 +1,4 @@
-"""Core commands: assess, schema, kb and interview."""
+"""`spinepath assess` and `spinepath schema`: one intake, a batch, or the JSON Schemas."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import time
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, TextIO
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from spinepath import knowledge as kb
 from spinepath.cli import report
-from spinepath.pathway.assessment import Assessment, Level
+from spinepath.pathway.assessment import Assessment
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.validation import error_lines
@@ -66,7 +65,7 @@ def _read_text(path: str) -> str:
     return file.read_text(encoding="utf-8")
 
 
-def _emit(assessment: Assessment, fmt: OutputFormat) -> None:
+def emit(assessment: Assessment, fmt: OutputFormat) -> None:
     if fmt is OutputFormat.JSON:
         sys.stdout.write(assessment.model_dump_json(indent=2) + "\n")
     else:
@@ -130,131 +129,44 @@ def run_batch(source: Path, out: TextIO, *, show_progress: bool = True) -> tuple
     return assessed, failed
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("assess")
-    def assess_command(
-        file: Annotated[
-            str | None, typer.Argument(help="Intake JSON file, or - for standard input.")
-        ] = None,
-        fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
-        batch: Annotated[
-            Path | None,
-            typer.Option("--batch", help="NDJSON file of intakes (one per line) to assess."),
-        ] = None,
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="With --batch: write NDJSON here.")
-        ] = None,
-    ) -> None:
-        """Assess an intake: urgency, concerns, pattern, care plan, imaging, surgical candidacy."""
-        if batch is not None:
-            if not batch.is_file():
-                Console(stderr=True).print(f"[red]{batch}: no such file[/]")
-                raise typer.Exit(EXIT_BAD_INPUT)
-            if output is None:
-                _, failed = run_batch(batch, sys.stdout, show_progress=sys.stderr.isatty())
-            else:
-                with output.open("w", encoding="utf-8") as out:
-                    _, failed = run_batch(batch, out)
-            raise typer.Exit(1 if failed else 0)
-        if file is None:
-            Console(stderr=True).print(
-                "[red]give an intake FILE, - for standard input, or --batch[/]"
-            )
+app = typer.Typer()
+"""The commands of this module, added to `spinepath` as they are."""
+
+
+@app.command("assess")
+def assess_command(
+    file: Annotated[
+        str | None, typer.Argument(help="Intake JSON file, or - for standard input.")
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+    batch: Annotated[
+        Path | None,
+        typer.Option("--batch", help="NDJSON file of intakes (one per line) to assess."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="With --batch: write NDJSON here.")
+    ] = None,
+) -> None:
+    """Assess an intake: urgency, concerns, pattern, care plan, imaging, surgical candidacy."""
+    if batch is not None:
+        if not batch.is_file():
+            Console(stderr=True).print(f"[red]{batch}: no such file[/]")
             raise typer.Exit(EXIT_BAD_INPUT)
-        intake = parse_intake(_read_text(file), source=file)
-        _emit(assess(intake), fmt)
-
-    @app.command("schema")
-    def schema_command(name: SchemaName) -> None:
-        """Print the JSON Schema of the intake or the assessment."""
-        model = Intake if name is SchemaName.INTAKE else Assessment
-        sys.stdout.write(json.dumps(model.model_json_schema(), indent=2) + "\n")
-
-    kb_app = typer.Typer(help="The clinical knowledge base.", no_args_is_help=True)
-    app.add_typer(kb_app, name="kb")
-
-    @kb_app.command("check")
-    def kb_check(
-        directory: Annotated[
-            Path | None, typer.Option(help="Check this knowledge directory instead.")
-        ] = None,
-    ) -> None:
-        """Validate the knowledge base: unique ids, every rule sourced, references resolve."""
-        console = Console()
-        try:
-            knowledge = kb.load(directory)
-        except kb.KnowledgeError as exc:
-            err = Console(stderr=True)
-            err.print("[red]knowledge base could not be loaded:[/]", end=" ")
-            err.print(str(exc), markup=False, highlight=False)
-            raise typer.Exit(1) from None
-        problems = kb.check(knowledge)
-        if problems:
-            err = Console(stderr=True)
-            err.print(f"[red]{len(problems)} problem(s) in the knowledge base:[/]")
-            for problem in problems:
-                err.print(f"  {problem}", markup=False, highlight=False)
-            raise typer.Exit(1)
-        counts: dict[str, int] = {}
-        for kind, _key, _entry in knowledge.entries():
-            counts[kind] = counts.get(kind, 0) + 1
-        summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        console.print(f"[green]knowledge base {knowledge.version} is valid[/]: {summary}")
-
-    @kb_app.command("show")
-    def kb_show(
-        entry_id: Annotated[
-            str | None, typer.Argument(help="An entry id, e.g. RF-CES-NEW.")
-        ] = None,
-        fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
-    ) -> None:
-        """Show one entry, or list every entry with its kind."""
-        knowledge = kb.default()
-        if entry_id is None:
-            rows = [(kind, key) for kind, key, _ in knowledge.entries()]
-            if fmt is OutputFormat.JSON:
-                sys.stdout.write(json.dumps([{"kind": k, "id": i} for k, i in rows]) + "\n")
-            else:
-                report.print_entry_list(rows, Console())
-            return
-        found = knowledge.find(entry_id)
-        if found is None:
-            Console(stderr=True).print(f"[red]no knowledge-base entry with id {entry_id!r}[/]")
-            raise typer.Exit(1)
-        kind, entry = found
-        data: dict[str, Any] = json.loads(entry.model_dump_json(exclude={"when", "ask_if"}))
-        for name in ("when", "ask_if"):
-            condition = getattr(entry, name, None)
-            if condition is not None:
-                data[name] = report.describe_condition(condition)
-        data["kind"] = kind
-        if fmt is OutputFormat.JSON:
-            sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        if output is None:
+            _, failed = run_batch(batch, sys.stdout, show_progress=sys.stderr.isatty())
         else:
-            report.print_entry(entry_id, data, knowledge, Console())
+            with output.open("w", encoding="utf-8") as out:
+                _, failed = run_batch(batch, out)
+        raise typer.Exit(1 if failed else 0)
+    if file is None:
+        Console(stderr=True).print("[red]give an intake FILE, - for standard input, or --batch[/]")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    intake = parse_intake(_read_text(file), source=file)
+    emit(assess(intake), fmt)
 
-    @app.command("interview")
-    def interview_command(
-        fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
-        save: Annotated[
-            Path | None, typer.Option(help="Also save the answers as intake JSON here.")
-        ] = None,
-    ) -> None:
-        """Ask the questions in clinical order (emergency screen first), then assess."""
-        from spinepath.cli.interview import EmergencyStop, run_interview
 
-        console = Console()
-        try:
-            intake = run_interview(console, kb.default())
-        except EmergencyStop as stop:
-            report.print_emergency_stop(stop.findings, kb.default(), console)
-            raise typer.Exit(3) from None
-        except EOFError:
-            Console(stderr=True).print("[red]The interview ended before it was finished.[/]")
-            raise typer.Exit(2) from None
-        if save is not None:
-            save.write_text(intake.model_dump_json(indent=2, exclude_defaults=True) + "\n")
-        assessment = assess(intake)
-        _emit(assessment, fmt)
-        if assessment.triage.level is Level.EMERGENCY:
-            raise typer.Exit(3)
+@app.command("schema")
+def schema_command(name: SchemaName) -> None:
+    """Print the JSON Schema of the intake or the assessment."""
+    model = Intake if name is SchemaName.INTAKE else Assessment
+    sys.stdout.write(json.dumps(model.model_json_schema(), indent=2) + "\n")

@@ -74,88 +74,90 @@ def _print_checklist(aid: DecisionAid) -> None:
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("decision-aid")
-    def decision_aid_command(
-        file: Annotated[
-            str | None, typer.Argument(help="Intake JSON file, or - for standard input.")
-        ] = None,
-        fmt: Annotated[AidFormat, typer.Option("--format", "-f", help="Output format.")] = (
-            AidFormat.HTML
+app = typer.Typer()
+
+
+@app.command("decision-aid")
+def decision_aid_command(
+    file: Annotated[
+        str | None, typer.Argument(help="Intake JSON file, or - for standard input.")
+    ] = None,
+    fmt: Annotated[AidFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        AidFormat.HTML
+    ),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    values: Annotated[
+        Path | None,
+        typer.Option(
+            "--values",
+            help="JSON file with the values exercise: "
+            '{"importance": {"fast_relief": 3}, "leaning": "unsure"}.',
         ),
-        output: Annotated[
-            Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
-        ] = None,
-        values: Annotated[
-            Path | None,
-            typer.Option(
-                "--values",
-                help="JSON file with the values exercise: "
-                '{"importance": {"fast_relief": 3}, "leaning": "unsure"}.',
-            ),
-        ] = None,
-        fragment: Annotated[
-            bool, typer.Option("--fragment", help="HTML: a fragment to embed, without <head>.")
-        ] = False,
-        schema: Annotated[
-            bool, typer.Option("--schema", help="Print the JSON Schema of the decision aid.")
-        ] = False,
-        checklist: Annotated[
-            bool,
-            typer.Option(
-                "--checklist", help="Print the IPDAS checklist for this aid; exit 1 if any fail."
-            ),
-        ] = False,
-    ) -> None:
-        """Build a personalised back-surgery decision aid (IPDAS-structured) from an intake."""
-        from spinepath.cli.assess import parse_intake
-        from spinepath.decision_aid import (
-            ValuesAnswers,
-            build_decision_aid,
-            render_html,
-            render_pdf,
-            with_values,
-        )
-        from spinepath.decision_aid.models import DecisionAid
-        from spinepath.pathway.engine import assess
+    ] = None,
+    fragment: Annotated[
+        bool, typer.Option("--fragment", help="HTML: a fragment to embed, without <head>.")
+    ] = False,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the JSON Schema of the decision aid.")
+    ] = False,
+    checklist: Annotated[
+        bool,
+        typer.Option(
+            "--checklist", help="Print the IPDAS checklist for this aid; exit 1 if any fail."
+        ),
+    ] = False,
+) -> None:
+    """Build a personalised back-surgery decision aid (IPDAS-structured) from an intake."""
+    from spinepath.cli.assess import parse_intake
+    from spinepath.decision_aid import (
+        ValuesAnswers,
+        build_decision_aid,
+        render_html,
+        render_pdf,
+        with_values,
+    )
+    from spinepath.decision_aid.models import DecisionAid
+    from spinepath.pathway.engine import assess
 
-        if schema:
-            sys.stdout.write(json.dumps(DecisionAid.model_json_schema(), indent=2) + "\n")
-            return
-        if file is None:
-            raise _fail("give an intake FILE, or - for standard input (or --schema)")
-        answers = None
-        if values is not None:
-            if not values.is_file():
-                raise _fail(f"--values {values}: no such file")
-            try:
-                answers = ValuesAnswers.model_validate_json(values.read_text(encoding="utf-8"))
-            except ValidationError as exc:
-                raise _fail(f"--values {values}: {error_lines(exc)[0]}") from None
-        intake = parse_intake(_read(file), source=file)
-        aid = build_decision_aid(intake, assess(intake))
-        if answers is not None:
-            try:
-                aid = with_values(aid, answers)
-            except ValueError as exc:
-                raise _fail(f"--values {values}: {exc}") from None
+    if schema:
+        sys.stdout.write(json.dumps(DecisionAid.model_json_schema(), indent=2) + "\n")
+        return
+    if file is None:
+        raise _fail("give an intake FILE, or - for standard input (or --schema)")
+    answers = None
+    if values is not None:
+        if not values.is_file():
+            raise _fail(f"--values {values}: no such file")
+        try:
+            answers = ValuesAnswers.model_validate_json(values.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            raise _fail(f"--values {values}: {error_lines(exc)[0]}") from None
+    intake = parse_intake(_read(file), source=file)
+    aid = build_decision_aid(intake, assess(intake))
+    if answers is not None:
+        try:
+            aid = with_values(aid, answers)
+        except ValueError as exc:
+            raise _fail(f"--values {values}: {exc}") from None
 
-        if checklist:
-            _print_checklist(aid)
-            return
+    if checklist:
+        _print_checklist(aid)
+        return
 
-        if fmt is AidFormat.JSON:
-            data = (aid.model_dump_json(indent=2) + "\n").encode()
-        elif fmt is AidFormat.HTML:
-            data = render_html(aid, standalone=not fragment).encode()
-        else:
-            if output is None and sys.stdout.isatty():
-                raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
-            data = render_pdf(aid)
+    if fmt is AidFormat.JSON:
+        data = (aid.model_dump_json(indent=2) + "\n").encode()
+    elif fmt is AidFormat.HTML:
+        data = render_html(aid, standalone=not fragment).encode()
+    else:
+        if output is None and sys.stdout.isatty():
+            raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
+        data = render_pdf(aid)
 
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            _write_atomically(output, data)
-            Console(stderr=True).print(f"wrote {output} ({len(data):,} bytes)")
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        _write_atomically(output, data)
+        Console(stderr=True).print(f"wrote {output} ({len(data):,} bytes)")

@@ -347,7 +347,7 @@ def progress_command(
         typer.echo(f"Plot written to {plot}", err=True)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(instruments_app, name="instruments")
-    app.command("score")(score_command)
-    app.command("progress")(progress_command)
+app = typer.Typer()
+app.add_typer(instruments_app, name="instruments")
+app.command("score")(score_command)
+app.command("progress")(progress_command)

@@ -12,16 +12,23 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Annotated, Any, Protocol
 
+import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.prompt import Prompt
 
+from spinepath import knowledge as kb
+from spinepath.cli import report
+from spinepath.cli.assess import OutputFormat, emit
 from spinepath.knowledge import KnowledgeBase
 from spinepath.knowledge.models import QuestionDef
 from spinepath.pathway import screening
+from spinepath.pathway.assessment import Level
+from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import CHILD_MESSAGE, MINIMUM_AGE, Intake, RegionPain
 from spinepath.pathway.kleene import FactValue
 from spinepath.validation import error_lines
@@ -214,3 +221,31 @@ def run_interview(console: Console, knowledge: KnowledgeBase, asker: Asker | Non
         lines = error_lines(exc, default="", strip_value_error=False)
         console.print("[red]Some answers are not valid:[/]\n" + "\n".join(lines))
         raise SystemExit(2) from None
+
+
+app = typer.Typer()
+
+
+@app.command("interview")
+def interview_command(
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+    save: Annotated[
+        Path | None, typer.Option(help="Also save the answers as intake JSON here.")
+    ] = None,
+) -> None:
+    """Ask the questions in clinical order (emergency screen first), then assess."""
+    console = Console()
+    try:
+        intake = run_interview(console, kb.default())
+    except EmergencyStop as stop:
+        report.print_emergency_stop(stop.findings, kb.default(), console)
+        raise typer.Exit(3) from None
+    except EOFError:
+        Console(stderr=True).print("[red]The interview ended before it was finished.[/]")
+        raise typer.Exit(2) from None
+    if save is not None:
+        save.write_text(intake.model_dump_json(indent=2, exclude_defaults=True) + "\n")
+    assessment = assess(intake)
+    emit(assessment, fmt)
+    if assessment.triage.level is Level.EMERGENCY:
+        raise typer.Exit(3)

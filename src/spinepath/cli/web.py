@@ -209,9 +209,9 @@ def _database_session() -> Iterator[Session]:
         database.dispose()
 
 
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-    app.add_typer(db_app, name="db")
-    app.add_typer(users_app, name="users")
-    app.add_typer(clinics_app, name="clinics")
-    app.add_typer(tokens_app, name="tokens")
+app = typer.Typer()
+app.command("serve")(serve)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(clinics_app, name="clinics")
+app.add_typer(tokens_app, name="tokens")
