@@ -1,1 +1,1 @@
-"""Clinical vignettes and example intakes, labelled from the clinical reference, not the engine."""
+"""Clinical vignettes and example intakes, labelled from cited clinical sources, not the engine."""

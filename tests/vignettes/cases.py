@@ -1,7 +1,8 @@
 """Loading and describing the vignette case files and the example intakes.
 
-A vignette's expected outcome is labelled from the clinical reference and the triage policy, never
-from the engine's output, so a disagreement between the two is a finding to review, not noise.
+A vignette's expected outcome is labelled from the clinical sources its rationale cites (ids in the
+knowledge base's source registry) and the triage policy, never from the engine's output, so a
+disagreement between the two is a finding to review, not noise.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class Vignette(BaseModel):
     rationale: str = Field(min_length=40)
     policy_differs: str | None = Field(
         default=None,
-        description="Set when the label follows the clinical reference over the triage policy.",
+        description="Set when the label follows the cited sources over the triage policy.",
     )
     intake: Intake
     expected: Expected
@@ -100,7 +101,8 @@ def parse_intake(raw: dict[str, Any]) -> Intake:
 
 
 def read_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    text = path.read_text(encoding="utf-8")
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a SafeLoader, C or Python
 
 
 def case_paths() -> list[Path]:
@@ -159,8 +161,9 @@ def expected_outcome(expected: Expected) -> dict[str, object]:
     return want
 
 
-# Red-flag questions (reference.md §1.1-1.9 and its "Corrections and additions (2026-11-29)") as
-# paths into the intake. "No" is False for yes/no questions and the listed value for the others.
+# Red-flag questions (the findings of the rules in src/spinepath/knowledge/data/red_flags.yaml,
+# including those added on 2026-11-29) as paths into the intake. "No" is False for yes/no
+# questions and the listed value for the others.
 # radiation.both_legs_since_days is a number (when the second leg became involved), not a flag.
 RED_FLAG_SECTIONS: dict[str, tuple[str, ...]] = {
     "radiation": ("sudden_onset",),
@@ -205,7 +208,8 @@ RED_FLAG_SECTIONS: dict[str, tuple[str, ...]] = {
         "pulsating_abdominal_mass",
         "urinary_symptoms_with_loin_pain",
     ),
-    # Bleeding around the spine (spinal epidural haematoma) or a vascular cause (Corrections).
+    # Bleeding around the spine (spinal epidural haematoma) or a vascular cause
+    # (SEH-ANTICOAGULATION).
     "health": ("anticoagulants",),
 }
 REGION_RED_FLAGS = ("not_eased_by_rest", "worse_at_night", "worse_on_straining")
@@ -214,7 +218,8 @@ NON_BOOLEAN_RED_FLAGS: dict[tuple[str, str], str] = {
     ("neurology", "arm_weakness"): "none",
     ("neurology", "leg_weakness"): "none",
 }
-# The emergency screen (policy; reference.md §1.1 NHS 999 list, §1.2 CES): unanswered -> >= soon.
+# The emergency screen (policy; NHS 999 list, NHS-BACK-PAIN; CES, BASS-CES-2018): unanswered ->
+# at least soon.
 EMERGENCY_SCREEN: tuple[tuple[str, str], ...] = (
     *(("cauda_equina", name) for name in RED_FLAG_SECTIONS["cauda_equina"]),
     ("mimics", "chest_pain"),
@@ -257,9 +262,9 @@ def _has_systemic_upset(raw: dict[str, Any]) -> bool:
 
 
 def _myelopathy_context(raw: dict[str, Any]) -> bool:
-    # Policy (reference.md §1.9): myelopathy features count with neck or upper-back pain, or with
-    # limb symptoms; read here as arm pain or limb numbness/weakness, because pain referred into
-    # the thigh from the low back is not a cord sign.
+    # Policy (CKS-NECK-MYELOPATHY, DEVON-THORACIC): myelopathy features count with neck or
+    # upper-back pain, or with limb symptoms; read here as arm pain or limb numbness/weakness,
+    # because pain referred into the thigh from the low back is not a cord sign.
     regions = {region["region"] for region in raw["regions"]}
     return (
         bool(regions & {"neck", "upper_back"})
@@ -301,9 +306,10 @@ CONDITIONAL_RED_FLAGS: dict[tuple[str, str], Callable[[dict[str, Any]], bool]] =
     ("history", "tuberculosis"): _has_systemic_upset,
     ("history", "previous_fragility_fracture"): _sudden_or_unknown_onset,
     ("mimics", "sweating_or_clammy"): _breathless_or_chest_pain,
-    # Corrections (2026-11-29): a wound problem matters after spinal surgery; a stiffened spine
-    # matters with an injury (unstable fracture after minor trauma); blood thinners matter with
-    # sudden pain (bleeding around the spine, vascular causes).
+    # Added 2026-11-29: a wound problem matters after spinal surgery (SPINE-SSI); a stiffened
+    # spine matters with an injury (unstable fracture after minor trauma, AS-DISH-FRACTURE); blood
+    # thinners matter with sudden pain (bleeding around the spine, vascular causes,
+    # SEH-ANTICOAGULATION).
     ("history", "spine_surgery_wound_problem"): _had_spinal_surgery_or_procedure_or_unknown,
     ("history", "stiff_spine_disease"): _injury_or_unknown,
     ("health", "anticoagulants"): _sudden_or_unknown_onset,

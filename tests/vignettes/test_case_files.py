@@ -1,6 +1,7 @@
 """The vignette set itself: well formed, and covering what the clinical policy needs covered.
 
-These tests read only the case files and the intake contract, so they run before the engine exists.
+These tests read only the case files, the intake contract and the knowledge base's source registry
+(which rationales cite), so they run before the engine exists.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import get_args
 import pytest
 from pydantic import ValidationError
 
+from spinepath import knowledge as kb
 from spinepath.pathway.assessment import CandidacyStatus, Level
 
 from .cases import ConcernCode, case_paths, leaves, load_cases, parse_case_file, red_flags
@@ -30,6 +32,11 @@ MINIMUM_PER_CANDIDACY = 8
 MINIMUM_CASES = 150
 # Two people with the same presentation would test the same thing twice.
 MINIMUM_DIFFERING_ANSWERS = 3
+# A citation of a source in the knowledge base's registry (src/spinepath/knowledge/data/sources):
+# [NICE-NG59] or, with a pinpoint, [NICE-NG59:1.1.3]. Every bracket that starts with a capital
+# letter is read as one, so a malformed or unknown id fails; lower-case brackets (a list of
+# concern codes such as [bleeding, cardiovascular]) are not citations.
+CITATION = re.compile(r"\[([A-Z][^\[\]:]*)(?::[^\[\]]*)?\]")
 
 
 def test_there_are_enough_vignettes() -> None:
@@ -179,16 +186,32 @@ def test_no_two_vignettes_are_near_identical() -> None:
     assert too_close == []
 
 
-def test_every_rationale_cites_a_section_of_the_clinical_reference() -> None:
-    uncited = [c.id for c in load_cases() if not re.search(r"§\s?\d", c.vignette.rationale)]
+def _cited_sources(text: str) -> list[str]:
+    return CITATION.findall(text)
+
+
+def test_every_rationale_cites_a_registered_source() -> None:
+    uncited = [c.id for c in load_cases() if not _cited_sources(c.vignette.rationale)]
     assert uncited == []
 
 
-def test_labels_that_depart_from_the_policy_say_why_with_a_reference_section() -> None:
+def test_labels_that_depart_from_the_policy_say_why_citing_a_registered_source() -> None:
     unexplained = [
         c.id
         for c in load_cases()
-        if c.vignette.policy_differs is not None
-        and not re.search(r"§\s?\d", c.vignette.policy_differs)
+        if c.vignette.policy_differs is not None and not _cited_sources(c.vignette.policy_differs)
     ]
     assert unexplained == []
+
+
+def test_every_cited_source_is_in_the_knowledge_base_source_registry() -> None:
+    registry = kb.default().sources
+    unknown = [
+        f"{c.id}: [{source}]"
+        for c in load_cases()
+        for text in (c.vignette.rationale, c.vignette.policy_differs)
+        if text is not None
+        for source in _cited_sources(text)
+        if source not in registry
+    ]
+    assert unknown == []

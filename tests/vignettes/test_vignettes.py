@@ -1,5 +1,5 @@
 """Each clinical vignette, assessed by the engine, gets the level, concerns, candidacy and
-pattern labelled from the clinical reference (one test per vignette)."""
+pattern labelled from the cited clinical sources (one test per vignette)."""
 
 from __future__ import annotations
 
