@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typer.testing import Result
 from spinepath import knowledge as kb
 from spinepath.pathway.assessment import Level
 from support.cli import PLAIN_WIDE, cli_runner, spinepath_app
+from support.knowledge import copy_knowledge, edit_yaml
 
 RUNNER = cli_runner(PLAIN_WIDE)
 
@@ -46,12 +46,6 @@ def test_it_reports_the_packaged_knowledge_base_valid_on_the_command_line(
 
 
 # --- breaking a copy of the knowledge directory -------------------------------------------------
-
-
-def _copy(tmp_path: Path) -> Path:
-    target = tmp_path / "knowledge"
-    shutil.copytree(kb.knowledge_dir(), target)
-    return target
 
 
 def _edit_red_flags(directory: Path, change: Callable[[list[dict[str, object]]], None]) -> None:
@@ -135,7 +129,7 @@ def test_it_fails_kb_check_naming_the_broken_entry(
     breakage: str, app: typer.Typer, tmp_path: Path
 ) -> None:
     change, expected = BREAKAGES[breakage]
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_red_flags(directory, change)
     result = _invoke(app, "kb", "check", "--directory", str(directory))
     assert result.exit_code == 1, result.output
@@ -144,7 +138,7 @@ def test_it_fails_kb_check_naming_the_broken_entry(
 
 
 def test_it_fails_kb_check_naming_the_file_with_bad_yaml(app: typer.Typer, tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     (directory / "imaging.yaml").write_text("- id: IM-X\n  when: [unclosed\n", encoding="utf-8")
     result = _invoke(app, "kb", "check", "--directory", str(directory))
     assert result.exit_code == 1
@@ -159,14 +153,14 @@ def test_it_fails_kb_check_on_a_missing_directory(app: typer.Typer, tmp_path: Pa
 
 
 def test_it_fails_to_load_a_rule_without_sources_naming_the_rule(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_red_flags(directory, _set_field("sources", []))
     with pytest.raises(kb.KnowledgeError, match="RF-FEVER"):
         kb.load(directory)
 
 
 def test_it_requires_an_otherwise_rule_last(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     path = directory / "imaging.yaml"
     rules = yaml.safe_load(path.read_text(encoding="utf-8"))
     path.write_text(yaml.safe_dump(rules[:-1], sort_keys=False), encoding="utf-8")
@@ -175,7 +169,7 @@ def test_it_requires_an_otherwise_rule_last(tmp_path: Path) -> None:
 
 
 def test_it_refuses_otherwise_before_the_last_rule(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     path = directory / "surgery.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     first = data["statuses"][0]
@@ -186,14 +180,14 @@ def test_it_refuses_otherwise_before_the_last_rule(tmp_path: Path) -> None:
 
 
 def test_it_refuses_otherwise_outside_a_rule_list(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_red_flags(directory, _set_field("when", "otherwise"))
     problems = kb.check(kb.load(directory))
     assert "red_flag RF-FEVER: `otherwise` is only for a rule list's last rule" in problems
 
 
 def test_it_requires_an_emergency_route_for_emergency_rules(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     path = directory / "referrals.yaml"
     referrals = yaml.safe_load(path.read_text(encoding="utf-8"))
     for referral in referrals:
@@ -205,7 +199,7 @@ def test_it_requires_an_emergency_route_for_emergency_rules(tmp_path: Path) -> N
     assert emergency_rules
     for rule in emergency_rules:
         assert any(p.startswith(f"red_flag {rule.id}: an emergency rule") for p in problems)
-    assert kb.check(kb.load(_copy(tmp_path / "again"))) == []
+    assert kb.check(kb.load(copy_knowledge(tmp_path / "again"))) == []
 
 
 # --- kb show ------------------------------------------------------------------------------------
@@ -249,7 +243,7 @@ def test_it_shows_an_entry_as_json_with_a_readable_condition(app: typer.Typer) -
 def test_it_fails_kb_check_when_a_red_flag_answer_is_never_asked(
     fact: str, rule_id: str, app: typer.Typer, tmp_path: Path
 ) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     path = directory / "questions.yaml"
     questions = yaml.safe_load(path.read_text())
     path.write_text(yaml.safe_dump([q for q in questions if q["fact"] != fact], sort_keys=False))
@@ -298,7 +292,7 @@ def test_every_answer_an_emergency_red_flag_reads_is_asked_on_the_emergency_scre
 def test_it_fails_kb_check_when_an_emergency_red_flag_reads_a_question_off_the_emergency_screen(
     fact: str, rule_id: str, app: typer.Typer, tmp_path: Path
 ) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_questions(directory, _move_to_the_other_warning_signs(fact))
     result = _invoke(app, "kb", "check", "--directory", str(directory))
     assert result.exit_code == 1
@@ -314,7 +308,7 @@ def test_it_fails_kb_check_when_a_question_branches_on_an_answer_asked_later(
         questions.remove(question)
         questions.append(question)
 
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_questions(directory, ask_tuberculosis_last)
     problems = kb.check(kb.load(directory))
     assert any(
@@ -331,7 +325,7 @@ def test_it_fails_kb_check_when_an_emergency_question_comes_after_the_others(
         questions.remove(question)
         questions.append(question)
 
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_questions(directory, chest_pain_last)
     assert any("emergency-screen question" in p for p in kb.check(kb.load(directory)))
 
@@ -351,7 +345,7 @@ def test_it_fails_kb_check_when_a_question_does_not_fit_the_intake(
     def edit(questions: list[dict[str, object]]) -> None:
         next(q for q in questions if q["fact"] == fact).update(change)
 
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_questions(directory, edit)
     assert any(expected in p for p in kb.check(kb.load(directory)))
 
@@ -365,28 +359,21 @@ def test_it_reads_the_answer_format_from_the_intake_model() -> None:
     assert (days.kind, days.minimum, days.maximum) == ("whole_number", 0, 36500)
 
 
-def _edit_yaml(directory: Path, name: str, change: Callable[[Any], None]) -> None:
-    path = directory / name
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-
-
 def test_it_refuses_a_repeated_referral_id_instead_of_keeping_the_last(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
-    _edit_yaml(directory, "referrals.yaml", lambda rows: rows.append(dict(rows[0])))
+    directory = copy_knowledge(tmp_path)
+    edit_yaml(directory, "referrals.yaml", lambda rows: rows.append(dict(rows[0])))
     expected = re.escape("referrals.yaml: duplicate id 'emergency_department'")
     with pytest.raises(kb.KnowledgeError, match=expected):
         kb.load(directory)
 
 
 def test_it_checks_sources_of_entries_nested_outside_rule_lists(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
 
     def change(care: dict[str, Any]) -> None:
         care["startback"]["sources"] = ["NO-SUCH-SOURCE"]
 
-    _edit_yaml(directory, "care.yaml", change)
+    edit_yaml(directory, "care.yaml", change)
     problems = kb.check(kb.load(directory))
     assert "knowledge.care.startback: source 'NO-SUCH-SOURCE' is not in the registry" in problems
 
@@ -407,28 +394,28 @@ def test_it_checks_sources_of_entries_nested_outside_rule_lists(tmp_path: Path) 
 def test_it_refuses_a_comparison_an_answer_can_never_satisfy(
     tmp_path: Path, when: str, expected: str
 ) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_red_flags(directory, _set_field("when", {"all": [when, "systemic.fever"]}))
     problems = kb.check(kb.load(directory))
     assert any(p.startswith("RF-FEVER: " + expected) for p in problems), problems
 
 
 def test_it_refuses_none_true_in_a_red_flag(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_red_flags(directory, _set_field("when", {"none_true": ["systemic.fever"]}))
     problems = kb.check(kb.load(directory))
     assert any(p.startswith("red_flag RF-FEVER: none_true") for p in problems)
 
 
 def test_it_refuses_otherwise_inside_a_condition(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
     _edit_red_flags(directory, _set_field("when", {"any": ["systemic.fever", "otherwise"]}))
     problems = kb.check(kb.load(directory))
     assert "red_flag RF-FEVER: `otherwise` cannot be part of a condition" in problems
 
 
 def test_an_emergency_rule_without_any_route_is_refused(tmp_path: Path) -> None:
-    directory = _copy(tmp_path)
+    directory = copy_knowledge(tmp_path)
 
     def change(rules: list[dict[str, object]]) -> None:
         rule = next(r for r in rules if r["level"] == "emergency")

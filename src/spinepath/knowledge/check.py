@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from spinepath.knowledge.models import ENGINE_FACTS, Entry, KnowledgeBase, answer_format
+from spinepath.knowledge.models import (
+    ENGINE_FACTS,
+    AnswerFormat,
+    Entry,
+    KnowledgeBase,
+    QuestionDef,
+    answer_format,
+)
+from spinepath.knowledge.stages import stage_problems
 from spinepath.pathway.assessment import CandidacyStatus, Level
 from spinepath.pathway.conditions import Condition
 from spinepath.pathway.exact import value_atoms
@@ -95,10 +103,33 @@ def _evidence_problems(kb: KnowledgeBase) -> list[str]:
 
 def check(kb: KnowledgeBase) -> list[str]:
     """Every problem that makes the knowledge base unsafe to use; empty when it is sound."""
+    # The order of the checks is the order of the report.
+    checks: tuple[Callable[[KnowledgeBase], list[str]], ...] = (
+        _duplicate_id_problems,
+        _source_problems,
+        _fact_problems,
+        stage_problems,
+        _unasked_red_flag_facts,
+        _question_problems,
+        _evidence_problems,
+        _red_flag_problems,
+        _referral_problems,
+        _coverage_problems,
+        _first_match_problems,
+    )
+    return [problem for each_check in checks for problem in each_check(kb)]
+
+
+def _duplicate_id_problems(kb: KnowledgeBase) -> list[str]:
     problems: list[str] = []
     ids = Counter(key for _kind, key, _entry in kb.entries())
     problems += [f"duplicate id {key!r} ({n} entries)" for key, n in ids.items() if n > 1]
+    return problems
 
+
+def _source_problems(kb: KnowledgeBase) -> list[str]:
+    """Every source cited is registered, and every entry but a question cites one."""
+    problems: list[str] = []
     for where, refs in _source_refs(kb, "knowledge"):
         for ref in refs:
             source_id = ref.split(":", 1)[0]
@@ -109,7 +140,12 @@ def check(kb: KnowledgeBase) -> list[str]:
             continue
         if not getattr(entry, "sources", None) and kind not in {"question"}:
             problems.append(f"{kind} {key}: has no source")
+    return problems
 
+
+def _fact_problems(kb: KnowledgeBase) -> list[str]:
+    """Conditions and questions name facts that exist, compared with values they can take."""
+    problems: list[str] = []
     facts = available_facts(kb)
     for key, condition in _conditions(kb):
         unknown = sorted(condition.facts() - facts)
@@ -119,10 +155,11 @@ def check(kb: KnowledgeBase) -> list[str]:
     for question in kb.questions:
         if question.fact not in facts:
             problems.append(f"Q:{question.fact}: asks about an unknown fact")
+    return problems
 
-    problems += _unasked_red_flag_facts(kb)
-    problems += _question_problems(kb)
-    problems += _evidence_problems(kb)
+
+def _red_flag_problems(kb: KnowledgeBase) -> list[str]:
+    problems: list[str] = []
     for rule in kb.red_flags:
         if rule.concern is not None and rule.concern not in kb.concerns:
             problems.append(f"red_flag {rule.id}: unknown concern {rule.concern!r}")
@@ -140,18 +177,28 @@ def check(kb: KnowledgeBase) -> list[str]:
             problems.append(
                 f"red_flag {rule.id}: none_true treats unknown as no, so it cannot raise urgency"
             )
+    return problems
+
+
+def _referral_problems(kb: KnowledgeBase) -> list[str]:
+    problems: list[str] = []
     for concern in kb.concerns.values():
         if concern.referral not in kb.referrals:
             problems.append(f"concern {concern.code}: unknown referral {concern.referral!r}")
     for status in kb.surgery.statuses:
         if status.referral is not None and status.referral not in kb.referrals:
             problems.append(f"surgical_status {status.id}: unknown referral {status.referral!r}")
+    return problems
+
+
+def _coverage_problems(kb: KnowledgeBase) -> list[str]:
+    """Every urgency level has its text and every candidacy status can be reached."""
+    problems: list[str] = []
     missing_levels = set(Level) - set(kb.levels.texts)
     if missing_levels:
         problems.append(f"levels: no text for {sorted(missing_levels)}")
     if set(CandidacyStatus) - {s.status for s in kb.surgery.statuses}:
         problems.append("surgery: every candidacy status needs at least one rule")
-    problems += _first_match_problems(kb)
     return problems
 
 
@@ -281,15 +328,7 @@ def _question_problems(kb: KnowledgeBase) -> list[str]:
         if answer is None:
             problems.append(f"{key}: is not an answer of the intake, so it cannot be asked")
             continue
-        if answer.kind == "choice":
-            if question.choices is None or set(question.choices) != set(answer.values):
-                problems.append(f"{key}: choices must give words for exactly {list(answer.values)}")
-        elif question.choices is not None:
-            problems.append(f"{key}: choices are only for answers with fixed options")
-        if question.unit is not None and answer.kind != "whole_number":
-            problems.append(f"{key}: a unit is only for whole-number answers")
-        if answer.kind == "whole_number" and None in (answer.minimum, answer.maximum):
-            problems.append(f"{key}: the intake model must give this number a lowest and highest")
+        problems += _answer_format_problems(key, question, answer)
         if question.ask_if is not None:
             later = sorted(
                 n for n in answers_read(kb, question.ask_if) if order.get(n, -1) >= index
@@ -299,6 +338,27 @@ def _question_problems(kb: KnowledgeBase) -> list[str]:
                 problems.append(
                     f"{key}: ask_if reads {later}, which are asked later; ask them first"
                 )
+    problems += _emergency_screen_problems(kb, order)
+    return problems
+
+
+def _answer_format_problems(key: str, question: QuestionDef, answer: AnswerFormat) -> list[str]:
+    """A question's choices and unit fit the kind of answer the intake model takes."""
+    problems: list[str] = []
+    if answer.kind == "choice":
+        if question.choices is None or set(question.choices) != set(answer.values):
+            problems.append(f"{key}: choices must give words for exactly {list(answer.values)}")
+    elif question.choices is not None:
+        problems.append(f"{key}: choices are only for answers with fixed options")
+    if question.unit is not None and answer.kind != "whole_number":
+        problems.append(f"{key}: a unit is only for whole-number answers")
+    if answer.kind == "whole_number" and None in (answer.minimum, answer.maximum):
+        problems.append(f"{key}: the intake model must give this number a lowest and highest")
+    return problems
+
+
+def _emergency_screen_problems(kb: KnowledgeBase, order: dict[str, int]) -> list[str]:
+    problems: list[str] = []
     emergency = {q.fact for q in kb.questions if q.screen == "emergency"}
     for rule in kb.red_flags:
         if rule.level is not Level.EMERGENCY:
