@@ -124,7 +124,8 @@ def load_object(name: str, key: str) -> Any | None:
     if data is None:
         return None
     try:
-        stored_key, value = pickle.loads(data)
+        # Only spinepath writes this file, in the user's own 0700 cache folder.
+        stored_key, value = pickle.loads(data)  # noqa: S301
     except Exception:  # a damaged or foreign file is a miss
         return None
     return value if stored_key == key else None
@@ -147,7 +148,7 @@ def _load_codes() -> dict[bytes, CodeType]:
         data = _read(_codes_file())
         if data is not None:
             try:
-                loaded = marshal.loads(data)
+                loaded = marshal.loads(data)  # noqa: S302 - spinepath's own file, as above
             except (EOFError, ValueError, TypeError):
                 loaded = None
             if isinstance(loaded, dict):

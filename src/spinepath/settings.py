@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - the name of the file that holds the key
 SQLITE_FILE = "spinepath.db"
 MINIMUM_SECRET_LENGTH = 32
 

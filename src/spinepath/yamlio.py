@@ -18,6 +18,6 @@ _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 def safe_load(text: str) -> Any:
     """Exactly ``yaml.safe_load(text)``, faster."""
     try:
-        return yaml.load(text, Loader=_FAST_LOADER)
+        return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a SafeLoader, C or Python
     except yaml.YAMLError:
         return yaml.safe_load(text)

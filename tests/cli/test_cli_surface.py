@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from importlib import import_module
@@ -63,7 +64,7 @@ def test_running_a_command_imports_only_its_module() -> None:
         "print(json.dumps([m for m in sys.modules if m.startswith('spinepath.cli.')]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = set(eval(out.stdout))
+    loaded = set(json.loads(out.stdout))
     assert "spinepath.cli.assess" in loaded
     assert not loaded & {
         "spinepath.cli.web",

@@ -96,5 +96,5 @@ def test_compiled_code_is_kept_between_runs(
     assert again == code
     assert not user_cache._changed  # read from the file, not compiled again
     namespace: dict[str, object] = {}
-    exec(again, namespace)
+    exec(again, namespace)  # noqa: S102 - the code compiled from the source above
     assert namespace["f"]({"x": True}, {}) is True  # type: ignore[operator]

@@ -6,6 +6,7 @@ Playwright cannot download its own browsers here, so it launches ``/usr/bin/chro
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SHOTS = Path("/tmp/spinepath-shots")
+SHOTS = Path(tempfile.gettempdir()) / "spinepath-shots"
 AXE = Path(__file__).parents[1] / "browser" / "vendor" / "axe.min.js"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}

@@ -24,6 +24,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from spinepath import clock
 from spinepath.instruments.scoring import score
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
@@ -157,7 +158,7 @@ def _seed(database: Database, world: World) -> None:
                     instrument="nrs_back",
                     answers={"intensity": intensity},
                     score=result.model_dump(mode="json"),
-                    taken_on=dt.date.today() - dt.timedelta(days=30 - day),
+                    taken_on=clock.today() - dt.timedelta(days=30 - day),
                 )
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from spinepath.validation import error_lines
 
 if TYPE_CHECKING:
+    from spinepath.decision_aid import ValuesAnswers
     from spinepath.decision_aid.models import DecisionAid
 
 EXIT_BAD_INPUT = 2
@@ -111,13 +112,7 @@ def decision_aid_command(
 ) -> None:
     """Build a personalised back-surgery decision aid (IPDAS-structured) from an intake."""
     from spinepath.cli.assess import parse_intake
-    from spinepath.decision_aid import (
-        ValuesAnswers,
-        build_decision_aid,
-        render_html,
-        render_pdf,
-        with_values,
-    )
+    from spinepath.decision_aid import build_decision_aid, with_values
     from spinepath.decision_aid.models import DecisionAid
     from spinepath.pathway.engine import assess
 
@@ -126,14 +121,8 @@ def decision_aid_command(
         return
     if file is None:
         raise _fail("give an intake FILE, or - for standard input (or --schema)")
-    answers = None
-    if values is not None:
-        if not values.is_file():
-            raise _fail(f"--values {values}: no such file")
-        try:
-            answers = ValuesAnswers.model_validate_json(values.read_text(encoding="utf-8"))
-        except ValidationError as exc:
-            raise _fail(f"--values {values}: {error_lines(exc)[0]}") from None
+    # The values file is checked before the intake, so a bad --values fails fast.
+    answers = _read_values(values) if values is not None else None
     intake = parse_intake(_read(file), source=file)
     aid = build_decision_aid(intake, assess(intake))
     if answers is not None:
@@ -146,15 +135,33 @@ def decision_aid_command(
         _print_checklist(aid)
         return
 
-    if fmt is AidFormat.JSON:
-        data = (aid.model_dump_json(indent=2) + "\n").encode()
-    elif fmt is AidFormat.HTML:
-        data = render_html(aid, standalone=not fragment).encode()
-    else:
-        if output is None and sys.stdout.isatty():
-            raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
-        data = render_pdf(aid)
+    _emit(_render(aid, fmt, fragment=fragment, output=output), output)
 
+
+def _read_values(values: Path) -> ValuesAnswers:
+    from spinepath.decision_aid import ValuesAnswers
+
+    if not values.is_file():
+        raise _fail(f"--values {values}: no such file")
+    try:
+        return ValuesAnswers.model_validate_json(values.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise _fail(f"--values {values}: {error_lines(exc)[0]}") from None
+
+
+def _render(aid: DecisionAid, fmt: AidFormat, *, fragment: bool, output: Path | None) -> bytes:
+    from spinepath.decision_aid import render_html, render_pdf
+
+    if fmt is AidFormat.JSON:
+        return (aid.model_dump_json(indent=2) + "\n").encode()
+    if fmt is AidFormat.HTML:
+        return render_html(aid, standalone=not fragment).encode()
+    if output is None and sys.stdout.isatty():
+        raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
+    return render_pdf(aid)
+
+
+def _emit(data: bytes, output: Path | None) -> None:
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from spinepath import clock
 from spinepath.instruments import catalogue
 from spinepath.instruments.errors import InstrumentError
 from spinepath.instruments.models import InstrumentDefinition
@@ -203,10 +204,12 @@ def _score_text(result: ScoreResult) -> str:
     if not result.valid:
         lines.append(f"Not scorable: {result.reason}")
     else:
-        assert result.score is not None
+        if result.score is None:
+            raise ValueError("result.score is missing")
         detail = f"{result.items_answered} of {result.items_expected} items answered"
         if definition.scoring.primary == "percent":
-            assert result.total is not None
+            if result.total is None:
+                raise ValueError("result.total is missing")
             possible = (result.items_answered) * 5
             detail = f"{_number(result.total)} of {possible} points; {detail}"
             lines.append(f"Score: {result.score:.1f}% ({detail})")
@@ -251,7 +254,7 @@ def score_command(
     elif output is ScoreFormat.fhir:
         from spinepath.interop import fhir as fhir_export
 
-        effective = _parse_date("--date", when) if when else date.today()
+        effective = _parse_date("--date", when) if when else clock.today()
         bundle = fhir_export.scored_bundle(result, parsed.answers, effective=effective)
         typer.echo(bundle.model_dump_json(indent=2, exclude_none=True))
     else:
@@ -284,7 +287,8 @@ def _progress_text(report: ProgressReport) -> str:
             if p.is_baseline:
                 lines.append(f"  {p.date}  {_number(p.score):>6}  baseline{band}")
                 continue
-            assert p.change is not None
+            if p.change is None:
+                raise ValueError("p.change is missing")
             relative = (
                 f"{p.relative_improvement:+.0%}" if p.relative_improvement is not None else "n/a"
             )
@@ -329,7 +333,7 @@ def progress_command(
         entries = SERIES_ADAPTER.validate_json(json.dumps(data))
     except ValidationError as exc:
         _fail(_validation_message(name, exc))
-    as_of = _parse_date("--today", today) if today else date.today()
+    as_of = _parse_date("--today", today) if today else clock.today()
     try:
         offsets = parse_schedule(schedule)
         report = progress(entries, today=as_of, schedule=offsets, tolerance_days=tolerance_days)

@@ -151,8 +151,10 @@ class _Interview:
             return self.asker.choice(question.question, list(words.items()))
         if answer.kind == "whole_number":
             # kb check makes sure the intake model gives every whole number a range.
-            assert answer.minimum is not None
-            assert answer.maximum is not None
+            if answer.minimum is None:
+                raise ValueError("answer.minimum is missing")
+            if answer.maximum is None:
+                raise ValueError("answer.maximum is missing")
             return self.asker.number(
                 question.question,
                 answer.minimum,
@@ -173,7 +175,8 @@ class _Interview:
     def ask_about_you(self) -> None:
         low, high = _limits(Intake, "age")
         age = self.asker.number("How old are you (years)?", low, high, skippable=False)
-        assert age is not None
+        if age is None:
+            raise ValueError("age is missing")
         if age < MINIMUM_AGE:
             self.asker.say(CHILD_MESSAGE)
             raise SystemExit(2)

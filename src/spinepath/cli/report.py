@@ -40,6 +40,20 @@ def _refs(rule_ids: Sequence[str]) -> str:
 
 
 def print_assessment(a: Assessment, console: Console) -> None:
+    _print_triage(a, console)
+    _print_concerns(a, console)
+    _print_pattern(a, console)
+    _print_startback(a, console)
+    _print_care_plan(a, console)
+    _print_imaging(a, console)
+    _print_surgical(a, console)
+    console.print(
+        f"\n[dim]{a.notice}\nengine {a.engine_version} · knowledge {a.knowledge_version}[/]",
+        highlight=False,
+    )
+
+
+def _print_triage(a: Assessment, console: Console) -> None:
     t = a.triage
     console.print(
         Panel(
@@ -57,6 +71,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
         console.print("\n[bold]Still to ask[/] [dim](answers that would change the result)[/]")
         for q in t.still_to_ask:
             console.print(f"  • {q.question} [dim]→ {q.consequences()}[/]", highlight=False)
+
+
+def _print_concerns(a: Assessment, console: Console) -> None:
     if a.concerns:
         console.print(
             "\n[bold]Concerns[/] [dim](what the findings can point to — not a diagnosis)[/]"
@@ -66,6 +83,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
                 f"  • [bold]{c.label}[/] — {c.level.value}; {c.referral_route} {_refs(c.rule_ids)}",
                 highlight=False,
             )
+
+
+def _print_pattern(a: Assessment, console: Console) -> None:
     p = a.pattern
     console.print(
         f"\n[bold]Pain pattern[/]: {p.primary.replace('_', ' ')} · {p.duration_class} "
@@ -73,6 +93,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
         highlight=False,
     )
     console.print(f"  [dim]{p.duration_definition}[/]", highlight=False)
+
+
+def _print_startback(a: Assessment, console: Console) -> None:
     s = a.startback
     if s.risk_group is None:
         console.print(f"\n[bold]STarT Back[/]: {s.matched_care}", highlight=False)
@@ -82,6 +105,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
             f"[bold]{s.risk_group} risk[/]. {s.matched_care}",
             highlight=False,
         )
+
+
+def _print_care_plan(a: Assessment, console: Console) -> None:
     plan = a.care_plan
     console.print("\n[bold]Care plan — now[/]")
     _bullets(console, [i.text for i in plan.now])
@@ -103,6 +129,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
         for item in plan.not_recommended:
             table.add_row(item.item, item.reason)
         console.print(table)
+
+
+def _print_imaging(a: Assessment, console: Console) -> None:
     img = a.imaging
     verdict = "indicated" if img.indicated else "not indicated now"
     console.print(
@@ -111,6 +140,9 @@ def print_assessment(a: Assessment, console: Console) -> None:
         highlight=False,
     )
     console.print(f"  {img.reason} {_refs(img.rule_ids)}", highlight=False)
+
+
+def _print_surgical(a: Assessment, console: Console) -> None:
     sc = a.surgical
     console.print(
         f"\n[bold]Surgical candidacy[/]: {sc.status.value.replace('_', ' ')}", highlight=False
@@ -127,10 +159,6 @@ def print_assessment(a: Assessment, console: Console) -> None:
     console.print(table)
     if sc.referral_route:
         console.print(f"  Referral: {sc.referral_route}", highlight=False)
-    console.print(
-        f"\n[dim]{a.notice}\nengine {a.engine_version} · knowledge {a.knowledge_version}[/]",
-        highlight=False,
-    )
 
 
 def print_emergency_stop(
@@ -159,7 +187,8 @@ def describe_condition(condition: Condition) -> Any:
         elif condition.op == "unanswered":
             text = f"{condition.fact} is unanswered"
         elif condition.op == "in":
-            assert isinstance(condition.value, tuple)
+            if not isinstance(condition.value, tuple):
+                raise TypeError(f"expected tuple, got {type(condition.value).__name__}")
             text = f"{condition.fact} in [{', '.join(map(str, condition.value))}]"
         else:
             value = condition.value

@@ -335,49 +335,63 @@ def _by_id(items: list[Any], what: str) -> dict[str, Any]:
     return out
 
 
-def _check_references(cat: Catalogue) -> None:
-    def need(kind: str, ids: list[str] | set[str], table: dict[str, Any], where: str) -> None:
-        for i in ids:
-            if i not in table:
-                raise CatalogueError(f"{where}: unknown {kind} id {i!r}")
+def _need(kind: str, ids: list[str] | set[str], table: dict[str, Any], where: str) -> None:
+    for i in ids:
+        if i not in table:
+            raise CatalogueError(f"{where}: unknown {kind} id {i!r}")
 
+
+def _check_references(cat: Catalogue) -> None:
+    _check_option_references(cat)
+    _check_condition_references(cat)
+    for claim in cat.seed_claims:
+        _need("condition", [c for c in claim.conditions if c != "all"], cat.conditions, "seeds")
+    for fe in cat.factor_effects:
+        _need("factor", [fe.factor], cat.factors, "factors.yaml")
+    _need("source", cat.source_ids_used(), cat.sources, "decision-aid data")
+
+
+def _check_option_references(cat: Catalogue) -> None:
     for o in cat.options.values():
         for b in o.benefits:
             where = f"options.yaml {o.id}.{b.id}"
-            need("evidence", b.numbers, cat.proportions, where)
-            need("effect", b.effects, cat.effects, where)
-            need("duration", b.durations, cat.durations, where)
+            _need("evidence", b.numbers, cat.proportions, where)
+            _need("effect", b.effects, cat.effects, where)
+            _need("duration", b.durations, cat.durations, where)
         for h in o.harms:
             where = f"options.yaml {o.id}.{h.id}"
             ids = [h.evidence] if h.evidence else [e for _, e in h.baseline_by_age or []]
-            need("evidence", ids, cat.proportions, where)
-            need("effect", h.effects, cat.effects, where)
-            need("duration", h.durations, cat.durations, where)
+            _need("evidence", ids, cat.proportions, where)
+            _need("effect", h.effects, cat.effects, where)
+            _need("duration", h.durations, cat.durations, where)
+
+
+def _check_condition_references(cat: Catalogue) -> None:
     for c in cat.conditions.values():
         where = f"conditions.yaml {c.id}"
-        need("option", c.options, cat.options, where)
+        _need("option", c.options, cat.options, where)
         for s in c.natural_course:
-            need("evidence", s.evidence, cat.proportions, where)
-            need("effect", s.effects, cat.effects, where)
+            _need("evidence", s.evidence, cat.proportions, where)
+            _need("effect", s.effects, cat.effects, where)
         for comp in c.comparisons:
-            need("option", list(comp.cells), cat.options, f"{where}.{comp.id}")
-            need("evidence", [v for v in comp.cells.values() if v], cat.proportions, where)
-            for v in comp.cells.values():
-                if v and cat.proportions[v].horizon != comp.horizon:
-                    raise CatalogueError(
-                        f"{where}.{comp.id}: {v!r} covers {cat.proportions[v].horizon!r}, "
-                        f"not {comp.horizon!r}"
-                    )
+            _check_comparison(cat, comp, where)
         for w in c.who_benefits:
-            need("effect", w.effects, cat.effects, where)
+            _need("effect", w.effects, cat.effects, where)
         for n in c.not_recommended:
-            need("effect", n.effects, cat.effects, where)
-            need("evidence", n.evidence, cat.proportions, where)
-    for claim in cat.seed_claims:
-        need("condition", [c for c in claim.conditions if c != "all"], cat.conditions, "seeds")
-    for fe in cat.factor_effects:
-        need("factor", [fe.factor], cat.factors, "factors.yaml")
-    need("source", cat.source_ids_used(), cat.sources, "decision-aid data")
+            _need("effect", n.effects, cat.effects, where)
+            _need("evidence", n.evidence, cat.proportions, where)
+
+
+def _check_comparison(cat: Catalogue, comp: ComparisonSpec, where: str) -> None:
+    _need("option", list(comp.cells), cat.options, f"{where}.{comp.id}")
+    # Every cell's evidence is known to exist before its horizon is looked up.
+    _need("evidence", [v for v in comp.cells.values() if v], cat.proportions, where)
+    for v in comp.cells.values():
+        if v and cat.proportions[v].horizon != comp.horizon:
+            raise CatalogueError(
+                f"{where}.{comp.id}: {v!r} covers {cat.proportions[v].horizon!r}, "
+                f"not {comp.horizon!r}"
+            )
 
 
 @cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spinepath.pathway.assessment import Assessment
+from spinepath.pathway.assessment import Assessment, PatternType
 from spinepath.pathway.intake import ImagingFinding, Intake
 
 _NOT_COVERED = "this aid does not cover it."
@@ -53,6 +53,48 @@ def _osteoporotic(intake: Intake) -> bool:
     return bool(h.osteoporosis or h.previous_fragility_fracture or h.long_term_steroids)
 
 
+def _not_covered_notes(assessment: Assessment, found: set[ImagingFinding]) -> list[str]:
+    notes: list[str] = []
+    for concern in assessment.concerns:
+        note = NOT_COVERED_CONCERNS.get(concern.code)
+        if note and note not in notes:
+            notes.append(note)
+    if "tumour" in found or "infection" in found:
+        notes.append(
+            "Your scan report mentions a finding (tumour or infection) that specialist teams "
+            "manage; this aid does not cover it."
+        )
+    return notes
+
+
+def _low_back_match(
+    intake: Intake, types: set[PatternType], found: set[ImagingFinding]
+) -> Match | None:
+    # The first that fits wins: a slip, then stenosis, then a disc.
+    if "spondylolisthesis" in found:
+        return Match(
+            "degenerative_spondylolisthesis",
+            "Your scan shows a slipped vertebra (spondylolisthesis).",
+        )
+    if "spinal_stenosis" in found or "neurogenic_claudication" in types:
+        reason = (
+            "Your scan shows narrowing of the spinal canal (stenosis)."
+            if "spinal_stenosis" in found
+            else "Your leg symptoms on walking fit spinal stenosis; the options below apply "
+            "if a scan confirms narrowing that matches your symptoms."
+        )
+        return Match("lumbar_spinal_stenosis", reason)
+    if "radicular" in types or ("disc_herniation" in found and _has_leg_symptoms(intake)):
+        reason = (
+            "Your scan shows a disc bulge and you have leg pain (sciatica)."
+            if "disc_herniation" in found
+            else "Your leg pain fits sciatica; the surgical options below apply only if a "
+            "scan shows a disc bulge that matches your symptoms."
+        )
+        return Match("lumbar_disc_herniation", reason)
+    return None
+
+
 def match_conditions(intake: Intake, assessment: Assessment) -> tuple[list[Match], list[str]]:
     """Conditions covered by the aid, and notes on what it does not cover for this person."""
     regions = {r.region for r in intake.regions}
@@ -63,17 +105,7 @@ def match_conditions(intake: Intake, assessment: Assessment) -> tuple[list[Match
     types = set() if serious_cause else set(assessment.pattern.types)
     found = findings(intake)
     matches: list[Match] = []
-    not_covered: list[str] = []
-
-    for concern in assessment.concerns:
-        note = NOT_COVERED_CONCERNS.get(concern.code)
-        if note and note not in not_covered:
-            not_covered.append(note)
-    if "tumour" in found or "infection" in found:
-        not_covered.append(
-            "Your scan report mentions a finding (tumour or infection) that specialist teams "
-            "manage; this aid does not cover it."
-        )
+    not_covered = _not_covered_notes(assessment, found)
 
     if "fracture" in found or "fracture" in concern_codes:
         if _osteoporotic(intake) and intake.history.trauma != "major":
@@ -113,29 +145,9 @@ def match_conditions(intake: Intake, assessment: Assessment) -> tuple[list[Match
         )
 
     if "low_back" in regions:
-        if "spondylolisthesis" in found:
-            matches.append(
-                Match(
-                    "degenerative_spondylolisthesis",
-                    "Your scan shows a slipped vertebra (spondylolisthesis).",
-                )
-            )
-        elif "spinal_stenosis" in found or "neurogenic_claudication" in types:
-            reason = (
-                "Your scan shows narrowing of the spinal canal (stenosis)."
-                if "spinal_stenosis" in found
-                else "Your leg symptoms on walking fit spinal stenosis; the options below apply "
-                "if a scan confirms narrowing that matches your symptoms."
-            )
-            matches.append(Match("lumbar_spinal_stenosis", reason))
-        elif "radicular" in types or ("disc_herniation" in found and _has_leg_symptoms(intake)):
-            reason = (
-                "Your scan shows a disc bulge and you have leg pain (sciatica)."
-                if "disc_herniation" in found
-                else "Your leg pain fits sciatica; the surgical options below apply only if a "
-                "scan shows a disc bulge that matches your symptoms."
-            )
-            matches.append(Match("lumbar_disc_herniation", reason))
+        low_back = _low_back_match(intake, types, found)
+        if low_back is not None:
+            matches.append(low_back)
 
     if not matches and not not_covered:
         matches.append(

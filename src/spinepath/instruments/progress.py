@@ -200,7 +200,8 @@ def _scored_point(definition: InstrumentDefinition, entry: SeriesEntry) -> Progr
             band=result.band,
         )
     value = entry.score
-    assert value is not None
+    if value is None:
+        raise ValueError("value is missing")
     low, high = definition.scoring.primary_min, definition.scoring.primary_max
     if not low <= value <= high:
         raise InstrumentError(
@@ -217,7 +218,8 @@ def _scored_point(definition: InstrumentDefinition, entry: SeriesEntry) -> Progr
 def _with_change(
     definition: InstrumentDefinition, point: ProgressPoint, baseline: ProgressPoint
 ) -> ProgressPoint:
-    assert baseline.score is not None
+    if baseline.score is None:
+        raise ValueError("baseline.score is missing")
     if not point.valid or point.score is None:
         return point
     change = point.score - baseline.score

@@ -83,7 +83,8 @@ def _check_value(definition: InstrumentDefinition, code: str, value: object) -> 
                 name, code, f"expected true ({response.true_means}) or false, got {value!r}"
             )
         return value
-    assert isinstance(response, ChoiceResponse)
+    if not isinstance(response, ChoiceResponse):
+        raise TypeError(f"expected ChoiceResponse, got {type(response).__name__}")
     codes = [o.code for o in response.options]
     if not isinstance(value, str) or value not in codes:
         raise InvalidAnswerError(name, code, f"expected one of {', '.join(codes)}, got {value!r}")
@@ -115,7 +116,8 @@ def band_for(definition: InstrumentDefinition, value: float) -> BandResult | Non
 
 
 def _band_by_code(definition: InstrumentDefinition, code: str) -> BandResult:
-    assert definition.bands is not None
+    if definition.bands is None:
+        raise ValueError("definition.bands is missing")
     for band in definition.bands.bands:
         if band.code == code:
             return BandResult(code=band.code, label=band.label, source_term=band.source_term)

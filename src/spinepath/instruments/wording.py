@@ -72,7 +72,8 @@ def _expected_option_keys(definition: InstrumentDefinition, code: str) -> tuple[
         return {o.code for o in response.options}, True
     if isinstance(response, BooleanResponse):
         return {"true", "false"}, False
-    assert isinstance(response, NumericResponse)
+    if not isinstance(response, NumericResponse):
+        raise TypeError(f"expected NumericResponse, got {type(response).__name__}")
     return {str(v) for v in range(response.min, response.max + 1)}, False
 
 

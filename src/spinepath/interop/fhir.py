@@ -97,7 +97,8 @@ def _item(
     elif isinstance(response, BooleanResponse):
         out["type"] = "boolean"
     else:
-        assert isinstance(response, NumericResponse)
+        if not isinstance(response, NumericResponse):
+            raise TypeError(f"expected NumericResponse, got {type(response).__name__}")
         out["type"] = "integer"
         out["extension"] = [
             {"url": MIN_VALUE, "valueInteger": response.min},

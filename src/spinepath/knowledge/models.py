@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -357,6 +358,29 @@ class Meta(Entry):
     review_policy: str
 
 
+# Every kind of entry as (kind, where its entries sit, the field that names one, the prefix of
+# its id). The order is the order of `KnowledgeBase.entries`, which `kb check` reports in.
+_ENTRY_TABLE: tuple[tuple[str, str, str, str], ...] = (
+    ("source", "sources", "id", ""),
+    ("referral", "referrals", "id", ""),
+    ("concern", "concerns", "code", ""),
+    ("derived", "derived", "id", ""),
+    ("question", "questions", "fact", "Q:"),
+    ("red_flag", "red_flags", "id", ""),
+    ("level", "levels.rules", "id", ""),
+    ("pattern", "patterns.types", "id", "PT-"),
+    ("care.now", "care.now", "id", ""),
+    ("care.self_management", "care.self_management", "id", ""),
+    ("care.prevention", "care.prevention", "id", ""),
+    ("care.next_step", "care.next_step", "id", ""),
+    ("care.not_recommended", "care.not_recommended", "id", ""),
+    ("imaging", "imaging", "id", ""),
+    ("surgical_criterion", "surgery.criteria", "code", "SC-"),
+    ("surgical_status", "surgery.statuses", "id", ""),
+    ("seed_claim", "seed_claims", "id", ""),
+)
+
+
 class KnowledgeBase(Entry):
     meta: Meta
     content_hash: str
@@ -387,33 +411,12 @@ class KnowledgeBase(Entry):
 
     def entries(self) -> Iterator[tuple[str, str, Entry]]:
         """Every entry as (kind, id, entry), for lookup, display and validation."""
-        for source in self.sources.values():
-            yield "source", source.id, source
-        for referral in self.referrals.values():
-            yield "referral", referral.id, referral
-        for concern in self.concerns.values():
-            yield "concern", concern.code, concern
-        for derived in self.derived:
-            yield "derived", derived.id, derived
-        for question in self.questions:
-            yield "question", f"Q:{question.fact}", question
-        for rule in self.red_flags:
-            yield "red_flag", rule.id, rule
-        for level_rule in self.levels.rules:
-            yield "level", level_rule.id, level_rule
-        for pattern in self.patterns.types:
-            yield "pattern", f"PT-{pattern.id}", pattern
-        for section in ("now", "self_management", "prevention", "next_step", "not_recommended"):
-            for item in getattr(self.care, section):
-                yield f"care.{section}", item.id, item
-        for imaging in self.imaging:
-            yield "imaging", imaging.id, imaging
-        for criterion in self.surgery.criteria:
-            yield "surgical_criterion", f"SC-{criterion.code}", criterion
-        for status in self.surgery.statuses:
-            yield "surgical_status", status.id, status
-        for claim in self.seed_claims:
-            yield "seed_claim", claim.id, claim
+        for kind, where, name, prefix in _ENTRY_TABLE:
+            collection = attrgetter(where)(self)
+            items = collection.values() if isinstance(collection, dict) else collection
+            for entry in items:
+                key = getattr(entry, name)
+                yield kind, f"{prefix}{key}" if prefix else key, entry
 
     def find(self, entry_id: str) -> tuple[str, Entry] | None:
         for kind, key, entry in self.entries():

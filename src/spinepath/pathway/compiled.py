@@ -136,7 +136,8 @@ class CompiledKnowledge:
 
     def _expand(self, atom: Condition) -> Condition | None:
         name = atom.fact
-        assert name is not None
+        if name is None:
+            raise ValueError("name is missing")
         if name.startswith("concern.") and atom.op != "unanswered":
             return self._concern(atom)
         definition = self.definitions.get(name)

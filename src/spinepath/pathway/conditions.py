@@ -150,7 +150,8 @@ def _parse_atom(text: str, where: str) -> Condition:
     raw = match["value"]
     if op is None:
         return Condition(kind="atom", fact=match["fact"], negate=negate)
-    assert raw is not None
+    if raw is None:
+        raise ValueError("raw is missing")
     if op == "in":
         inner = raw.strip()
         if not (inner.startswith("[") and inner.endswith("]")):

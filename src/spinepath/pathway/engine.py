@@ -6,13 +6,19 @@ so the same knowledge-base conditions can be evaluated for one person here and f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from spinepath import __version__
 from spinepath import knowledge as kb
 from spinepath.knowledge import KnowledgeBase
-from spinepath.knowledge.models import STARTBACK_GROUPS, CareItem, RedFlagRule, StartBackCare
+from spinepath.knowledge.models import (
+    STARTBACK_GROUPS,
+    CareItem,
+    LevelRule,
+    RedFlagRule,
+    StartBackCare,
+)
 from spinepath.pathway.assessment import (
     AnswerEffect,
     Assessment,
@@ -315,17 +321,7 @@ def _what_if(
     effects: list[AnswerEffect] = []
     rule_ids: list[str] = []
     highest: Level | None = None
-    n_flags = len(compiled.red_flags)
-    trying = set(reading)
-    # The level from the rules this question cannot change (None when none fired).
-    others_rank: int | None = max(
-        (
-            rule.entry.level.rank
-            for i, (rule, value) in enumerate(zip(triage_rules, rule_values, strict=True))
-            if value and i not in trying
-        ),
-        default=None,
-    )
+    others_rank = _others_rank(triage_rules, rule_values, set(reading))
     # Each answer is tried in place on the person's facts; what it overwrites is put back.
     saved: dict[str, FactValue] = {}
 
@@ -339,21 +335,10 @@ def _what_if(
             put(name, value)
             for key, derived in compiled.derived_reading.get(name, ()):
                 put(key, derived.evaluate(facts))
-            values = list(rule_values)
-            rank = others_rank
-            for index in reading:
-                values[index] = triage_rules[index].evaluate(facts)
-                if values[index]:
-                    fired_rank = triage_rules[index].entry.level.rank
-                    rank = fired_rank if rank is None else max(rank, fired_rank)
-            level = Level.ROUTINE if rank is None else _BY_RANK[rank]
+            values, level = _triage_with(triage_rules, facts, reading, rule_values, others_rank)
             statuses = list(status_values)
             if status_reading:
-                if any(values[i] != rule_values[i] for i in reading if i < n_flags):
-                    for key, concern_rank in _concern_ranges(compiled, values[:n_flags]).items():
-                        put(key, concern_rank)
-                for criterion in compiled.criteria_reading.get(name, ()):
-                    put(f"criterion.{criterion.entry.code}", criterion.evaluate(facts))
+                _put_status_inputs(compiled, facts, name, put, reading, values, rule_values)
                 for index in status_reading:
                     # Kleene over the exact parts: sound, and a status change it cannot see is
                     # only left out of the list, never claimed.
@@ -385,6 +370,59 @@ def _what_if(
     return Question(
         fact=name, question=text, could_raise_to=highest, effects=effects, rule_ids=rule_ids
     )
+
+
+def _others_rank(
+    triage_rules: Sequence[Compiled[RedFlagRule] | Compiled[LevelRule]],
+    rule_values: Sequence[Tri],
+    trying: set[int],
+) -> int | None:
+    """The level from the rules this question cannot change (None when none fired)."""
+    return max(
+        (
+            rule.entry.level.rank
+            for i, (rule, value) in enumerate(zip(triage_rules, rule_values, strict=True))
+            if value and i not in trying
+        ),
+        default=None,
+    )
+
+
+def _triage_with(
+    triage_rules: Sequence[Compiled[RedFlagRule] | Compiled[LevelRule]],
+    facts: Facts,
+    reading: Sequence[int],
+    rule_values: Sequence[Tri],
+    others_rank: int | None,
+) -> tuple[list[Tri], Level]:
+    """The triage rules' values and the level once the rules in `reading` see `facts`."""
+    values = list(rule_values)
+    rank = others_rank
+    for index in reading:
+        values[index] = triage_rules[index].evaluate(facts)
+        if values[index]:
+            fired_rank = triage_rules[index].entry.level.rank
+            rank = fired_rank if rank is None else max(rank, fired_rank)
+    level = Level.ROUTINE if rank is None else _BY_RANK[rank]
+    return values, level
+
+
+def _put_status_inputs(
+    compiled: CompiledKnowledge,
+    facts: Facts,
+    name: str,
+    put: Callable[[str, FactValue], None],
+    reading: Sequence[int],
+    values: Sequence[Tri],
+    rule_values: Sequence[Tri],
+) -> None:
+    """Bring the concerns and criteria a surgical status reads up to date with the answer."""
+    n_flags = len(compiled.red_flags)
+    if any(values[i] != rule_values[i] for i in reading if i < n_flags):
+        for key, concern_rank in _concern_ranges(compiled, values[:n_flags]).items():
+            put(key, concern_rank)
+    for criterion in compiled.criteria_reading.get(name, ()):
+        put(f"criterion.{criterion.entry.code}", criterion.evaluate(facts))
 
 
 def question_text(name: str) -> str:
@@ -539,9 +577,12 @@ def _startback(facts: Facts, care: StartBackCare) -> StartBackResult:
             facts={"startback.total": None},
             sources=list(care.sources),
         )
-    assert isinstance(risk, str)
-    assert isinstance(total, int)
-    assert isinstance(psychosocial, int)
+    if not isinstance(risk, str):
+        raise TypeError(f"expected str, got {type(risk).__name__}")
+    if not isinstance(total, int):
+        raise TypeError(f"expected int, got {type(total).__name__}")
+    if not isinstance(psychosocial, int):
+        raise TypeError(f"expected int, got {type(psychosocial).__name__}")
     return StartBackResult(
         total=total,
         psychosocial=psychosocial,

@@ -101,7 +101,8 @@ def state_facts(condition: Condition) -> frozenset[str]:
 def constants_by_fact(condition: Condition) -> dict[str, set[FactValue]]:
     out: dict[str, set[FactValue]] = {}
     for atom in value_atoms(condition):
-        assert atom.fact is not None
+        if atom.fact is None:
+            raise ValueError("atom.fact is missing")
         found = out.setdefault(atom.fact, set())
         if isinstance(atom.value, tuple):
             found.update(atom.value)

@@ -34,7 +34,8 @@ def kleene_expr(
     if kind == "const":
         return pl.lit(bool(condition.value), dtype=pl.Boolean)
     if kind == "atom":
-        assert condition.fact is not None
+        if condition.fact is None:
+            raise ValueError("condition.fact is missing")
         column = pl.col(condition.fact)
         if condition.op == "unanswered":
             if condition.fact in answered:
@@ -46,12 +47,21 @@ def kleene_expr(
         if condition.op is None:
             expr = column.cast(pl.Boolean)
         elif condition.op == "in":
-            assert isinstance(condition.value, tuple)
+            if not isinstance(condition.value, tuple):
+                raise TypeError(f"expected tuple, got {type(condition.value).__name__}")
             # is_in maps null to null only when told to; keep unknown unknown.
             expr = pl.when(column.is_null()).then(None).otherwise(column.is_in(condition.value))
         else:
             expr = cast(pl.Expr, COMPARISONS[condition.op](column, pl.lit(condition.value)))
         return ~expr if condition.negate else expr
+    return _combined_expr(condition, tried, answered)
+
+
+def _combined_expr(
+    condition: Condition, tried: Mapping[str, FactValue], answered: Mapping[str, FactValue]
+) -> pl.Expr:
+    """``kleene_expr`` of a condition built from other conditions."""
+    kind = condition.kind
     if kind == "all":
         return pl.all_horizontal([kleene_expr(c, tried, answered) for c in condition.children])
     if kind == "any":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Collection
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -128,51 +128,78 @@ def _base_facts(document: dict[str, Any], knowledge: KnowledgeBase) -> Facts:
     far still count. Other answers that do not validate are left out; the forms report them.
     """
     doc = copy.deepcopy(document)
+    stand_ins = _put_stand_ins(doc)
+    intake = _validate_repairing(doc, stand_ins)
+    if intake is None:
+        intake = Intake.model_validate({"age": _PLACEHOLDER_AGE, "regions": [_PLACEHOLDER_REGION]})
+        stand_ins.age = stand_ins.regions = True
+    facts = flatten(intake, knowledge.fact_terms)
+    for name in stand_ins.facts_made(facts):
+        facts[name] = None
+    return facts
+
+
+@dataclass
+class _StandIns:
+    """What stand-ins replaced in a document, so the facts they produce can be blanked."""
+
+    age: bool
+    regions: bool
+    numbers: set[tuple[str, str]]
+    """(region, name) of each stand-in duration or intensity."""
+
+    def facts_made(self, facts: Facts) -> set[str]:
+        """The facts that hold a stand-in's value rather than an answer."""
+        unknown: set[str] = set()
+        if self.age:
+            unknown |= {"age", "pain.onset_age"}
+        if self.regions:
+            unknown |= {name for name in facts if name.startswith("pain.")}
+        for region, name in self.numbers:
+            unknown |= {f"pain.{region}.{name}", f"pain.{_AGGREGATE[name]}", "pain.onset_age"}
+        return unknown
+
+
+def _put_stand_ins(doc: dict[str, Any]) -> _StandIns:
+    """Stand in for the age, the regions and each region's numbers where they are missing."""
     no_age = not isinstance(doc.get("age"), int) or isinstance(doc.get("age"), bool)
     no_regions = not doc.get("regions")
     if no_age:
         doc["age"] = _PLACEHOLDER_AGE
     if no_regions:
         doc["regions"] = [dict(_PLACEHOLDER_REGION)]
-    stand_ins: set[tuple[str, str]] = set()
+    stand_ins = _StandIns(age=no_age, regions=no_regions, numbers=set())
     for region in doc["regions"] if isinstance(doc["regions"], list) else []:
         for name in _REGION_NUMBERS:
             if isinstance(region, dict) and name not in region:
                 region[name] = _PLACEHOLDER_REGION[name]
-                stand_ins.add((str(region.get("region")), name))
-    intake: Intake | None = None
+                stand_ins.numbers.add((str(region.get("region")), name))
+    return stand_ins
+
+
+def _validate_repairing(doc: dict[str, Any], stand_ins: _StandIns) -> Intake | None:
+    """The intake, once stand-ins and dropped answers make the document valid; None if not."""
     for _ in range(_MAX_REPAIRS):
         try:
             # JSON mode, as the forms validate: strict Python mode would refuse what JSON allows.
-            intake = Intake.model_validate_json(json.dumps(doc))
-            break
+            return Intake.model_validate_json(json.dumps(doc))
         except ValidationError as exc:
             for error in exc.errors():
-                loc = error["loc"]
-                if loc[:1] == ("age",):
-                    doc["age"], no_age = _PLACEHOLDER_AGE, True
-                elif len(loc) == 3 and loc[0] == "regions" and loc[2] in _REGION_NUMBERS:
-                    region = doc["regions"][int(loc[1])]
-                    region[str(loc[2])] = _PLACEHOLDER_REGION[str(loc[2])]
-                    stand_ins.add((str(region.get("region")), str(loc[2])))
-                elif loc[:1] == ("regions",) and len(loc) < 3:
-                    doc["regions"], no_regions = [dict(_PLACEHOLDER_REGION)], True
-                else:
-                    _drop(doc, loc)
-    if intake is None:
-        intake = Intake.model_validate({"age": _PLACEHOLDER_AGE, "regions": [_PLACEHOLDER_REGION]})
-        no_age = no_regions = True
-    facts = flatten(intake, knowledge.fact_terms)
-    unknown: set[str] = set()
-    if no_age:
-        unknown |= {"age", "pain.onset_age"}
-    if no_regions:
-        unknown |= {name for name in facts if name.startswith("pain.")}
-    for region, name in stand_ins:
-        unknown |= {f"pain.{region}.{name}", f"pain.{_AGGREGATE[name]}", "pain.onset_age"}
-    for name in unknown:
-        facts[name] = None
-    return facts
+                _repair(doc, error["loc"], stand_ins)
+    return None
+
+
+def _repair(doc: dict[str, Any], loc: tuple[int | str, ...], stand_ins: _StandIns) -> None:
+    if loc[:1] == ("age",):
+        doc["age"], stand_ins.age = _PLACEHOLDER_AGE, True
+    elif len(loc) == 3 and loc[0] == "regions" and loc[2] in _REGION_NUMBERS:
+        region = doc["regions"][int(loc[1])]
+        region[str(loc[2])] = _PLACEHOLDER_REGION[str(loc[2])]
+        stand_ins.numbers.add((str(region.get("region")), str(loc[2])))
+    elif loc[:1] == ("regions",) and len(loc) < 3:
+        doc["regions"], stand_ins.regions = [dict(_PLACEHOLDER_REGION)], True
+    else:
+        _drop(doc, loc)
 
 
 def _drop(document: dict[str, Any], loc: tuple[int | str, ...]) -> None:

@@ -27,8 +27,9 @@ from spinepath.store.models import (
 )
 from spinepath.store.passwords import hash_password, new_secret_token, token_digest, verify_password
 
-LINK_TOKEN_PREFIX = "spl_"
-API_TOKEN_PREFIX = "spt_"
+# Prefixes that make leaked tokens recognisable (secret scanners), not secrets themselves.
+LINK_TOKEN_PREFIX = "spl_"  # noqa: S105
+API_TOKEN_PREFIX = "spt_"  # noqa: S105
 ROLES = ("clinician", "admin")
 EXPORT_FORMAT_VERSION = "1"
 
@@ -318,7 +319,8 @@ def worklist(session: Session, clinic_id: int) -> list[WorklistRow]:
 def _worklist_key(row: WorklistRow) -> tuple[int, int, int, float]:
     if row.level is None:
         return (0, -1, 0, row.patient.created_at.timestamp())
-    assert row.assessed_at is not None
+    if row.assessed_at is None:
+        raise ValueError("row.assessed_at is missing")
     return (1, row.level.rank, row.unanswered_red_flags, row.assessed_at.timestamp())
 
 

@@ -58,12 +58,16 @@ def error_response(
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError | ValidationError)
+    if not isinstance(exc, RequestValidationError | ValidationError):
+        raise TypeError(
+            f"expected RequestValidationError | ValidationError, got {type(exc).__name__}"
+        )
     return error_response(422, validation_errors(exc.errors()))
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise TypeError(f"expected StarletteHTTPException, got {type(exc).__name__}")
     is_api = is_api_path(request.url.path)
     if isinstance(exc, NotAuthenticatedError) and not is_api and request.method == "GET":
         return RedirectResponse(f"{LOGIN_PATH}?next={quote(request.url.path)}", status_code=303)
@@ -79,7 +83,8 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 async def _on_missing_extra(request: Request, exc: Exception) -> Response:
     """A feature whose extra is not installed (PDF, plots): 501, naming the extra."""
-    assert isinstance(exc, MissingExtraError)
+    if not isinstance(exc, MissingExtraError):
+        raise TypeError(f"expected MissingExtraError, got {type(exc).__name__}")
     return await _on_http_error(request, StarletteHTTPException(501, detail=str(exc)))
 
 

@@ -166,26 +166,10 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                await send_json(send, 400, error_body("invalid Content-Length"))
-                return
-            if int(declared) > self.max_body_bytes:
-                await send_json(send, 413, error_body(self._too_large()))
-                return
-        if (
-            is_api_path(scope["path"])
-            and scope["method"] in UNSAFE_METHODS
-            and _has_body(declared, _header(scope, b"transfer-encoding"))
-            and not _is_json(_header(scope, b"content-type"))
-        ):
-            await send_json(send, 415, error_body("send the body as application/json"))
-            return
-
-        query = scope.get("query_string", b"")
-        if "\x00" in scope["path"] or any(p in query for p in _NUL_PATTERNS):
-            await send_json(send, 400, error_body(NulCharacterError("address").detail))
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            status, message = refusal
+            await send_json(send, status, error_body(message))
             return
         content_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
         scan_for_nul = content_type in _FORM_TYPES
@@ -221,6 +205,27 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await send_json(send, error.status_code, error_body(str(error.detail)))
+
+    def _refusal(self, scope: Scope) -> tuple[int, str] | None:
+        """(status, message) for a request refused from its headers and address alone."""
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                return 400, "invalid Content-Length"
+            if int(declared) > self.max_body_bytes:
+                return 413, self._too_large()
+        if (
+            is_api_path(scope["path"])
+            and scope["method"] in UNSAFE_METHODS
+            and _has_body(declared, _header(scope, b"transfer-encoding"))
+            and not _is_json(_header(scope, b"content-type"))
+        ):
+            return 415, "send the body as application/json"
+
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or any(p in query for p in _NUL_PATTERNS):
+            return 400, NulCharacterError("address").detail
+        return None
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_body_bytes} bytes"

@@ -38,7 +38,8 @@ def _html_errors(app: FastAPI) -> None:
     fallback = app.exception_handlers.get(StarletteHTTPException)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
+        if not isinstance(exc, StarletteHTTPException):
+            raise TypeError(f"expected StarletteHTTPException, got {type(exc).__name__}")
         wants_html = "text/html" in request.headers.get("accept", "")
         if exc.status_code in ERROR_TITLES and wants_html and not is_api_path(request.url.path):
             context = {"title": ERROR_TITLES[exc.status_code], "detail": str(exc.detail)}

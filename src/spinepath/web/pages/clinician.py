@@ -6,7 +6,6 @@ other patient, and the worklist is filtered by clinic in the query.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from spinepath import clock
 from spinepath.decision_aid.render import LEANING_WORDS
 from spinepath.instruments.errors import InstrumentError
 from spinepath.store import repository
@@ -83,7 +83,7 @@ def login(request: Request, session: DbSession, form: SubmittedForm) -> Response
     if not email:
         errors["email"] = "Enter your e-mail address."
     if not password:
-        errors["password"] = "Enter your password."
+        errors["password"] = "Enter your password."  # noqa: S105 - a message, not a password
     status = 422
     if not errors:
         try:
@@ -108,7 +108,8 @@ def logout(request: Request) -> Response:
 
 @router.get(WORKLIST, response_class=HTMLResponse)
 def worklist(request: Request, user: CurrentClinician, session: DbSession) -> Response:
-    assert user.clinic_id is not None
+    if user.clinic_id is None:
+        raise ValueError("user.clinic_id is missing")
     rows = stopped_first(session, repository.worklist(session, user.clinic_id))
     repository.record_audit(
         session,
@@ -152,7 +153,7 @@ def _patient_context(session: DbSession, patient: Patient, settings: AppSettings
     draft = repository.load_draft(session, patient)
     stop = emergency_stop(dict(draft.answers)) if draft is not None else None
     try:
-        report = progress_report(session, patient, settings, dt.date.today())
+        report = progress_report(session, patient, settings, clock.today())
     except InstrumentError:
         report = None
     return {
@@ -231,7 +232,8 @@ def invite(
         errors = {"reference": f"Use {REFERENCE_MAX_CHARS} characters or fewer."}
         context = {**_nav(user), "errors": errors, "reference": reference}
         return render(request, "clinic/invite.html", context, 422)
-    assert user.clinic_id is not None
+    if user.clinic_id is None:
+        raise ValueError("user.clinic_id is missing")
     patient, link_token = repository.create_patient(
         session, user.clinic_id, reference=reference or None
     )

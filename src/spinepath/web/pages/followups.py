@@ -6,12 +6,12 @@ the result page and the clinician's patient page show them too.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from spinepath import clock
 from spinepath.instruments.errors import UnknownInstrumentError
 from spinepath.settings import Settings
 from spinepath.store import repository
@@ -88,7 +88,7 @@ def follow_up_submit(
         instrument=form_def.code,
         answers=answers,
         score=result.model_dump(mode="json"),
-        taken_on=dt.date.today(),
+        taken_on=clock.today(),
     )
     return redirect(patient_url(link_token, "result") + "#follow-ups")
 

@@ -209,6 +209,20 @@ def build(answers: Mapping[str, AnswerValue]) -> Built:
     answer holds for every painful region.
     """
     built = Built(document={})
+    _put_lists(built, answers)
+    doc = built.document
+    startback = {p: answers[p] for p in STARTBACK_PATHS if p in answers}
+    if startback:
+        doc["startback"] = {
+            _leaf(p): {"true": True, "false": False}.get(str(v), v) for p, v in startback.items()
+        }
+    # The lists come first: a red-flag `pain.*` answer is written to each region already there.
+    _put_single_answers(doc, answers)
+    return built
+
+
+def _put_lists(built: Built, answers: Mapping[str, AnswerValue]) -> None:
+    """The painful regions, treatments tried and scans, each list entry from its own fields."""
     doc = built.document
     regions: list[dict[str, Any]] = []
     treatments: list[dict[str, Any]] = []
@@ -217,36 +231,42 @@ def build(answers: Mapping[str, AnswerValue]) -> Built:
         prefix = f"regions.{region.value}"
         if answers.get(f"{prefix}.selected") != "yes":
             continue
-        entry: dict[str, Any] = {"region": region.value}
-        _fill(entry, prefix, answers)
-        built.list_paths[("regions", len(regions))] = prefix
-        regions.append(entry)
+        _add_entry(built, answers, "regions", regions, prefix, {"region": region.value})
     for treatment in TREATMENTS:
         prefix = f"treatments.{treatment.value}"
         if answers.get(f"{prefix}.tried") != "yes":
             continue
-        entry = {"type": treatment.value}
-        _fill(entry, prefix, answers)
-        built.list_paths[("treatments_tried", len(treatments))] = prefix
-        treatments.append(entry)
+        _add_entry(
+            built, answers, "treatments_tried", treatments, prefix, {"type": treatment.value}
+        )
     for slot in IMAGING_SLOTS:
         prefix = f"imaging.{slot}"
         if answers.get(f"{prefix}.modality", "") in NOT_ANSWERED:
             continue
-        entry = {}
-        _fill(entry, prefix, answers)
-        built.list_paths[("imaging", len(imaging))] = prefix
-        imaging.append(entry)
+        _add_entry(built, answers, "imaging", imaging, prefix, {})
     doc["regions"] = regions
     if treatments:
         doc["treatments_tried"] = treatments
     if imaging:
         doc["imaging"] = imaging
-    startback = {p: answers[p] for p in STARTBACK_PATHS if p in answers}
-    if startback:
-        doc["startback"] = {
-            _leaf(p): {"true": True, "false": False}.get(str(v), v) for p, v in startback.items()
-        }
+
+
+def _add_entry(
+    built: Built,
+    answers: Mapping[str, AnswerValue],
+    key: str,
+    entries: list[dict[str, Any]],
+    prefix: str,
+    entry: dict[str, Any],
+) -> None:
+    _fill(entry, prefix, answers)
+    # Validation errors name a list entry by index; the form names it by prefix.
+    built.list_paths[(key, len(entries))] = prefix
+    entries.append(entry)
+
+
+def _put_single_answers(doc: dict[str, Any], answers: Mapping[str, AnswerValue]) -> None:
+    """Every answer outside the lists and the STarT Back questions, at its own path."""
     for path, raw in answers.items():
         if path.startswith(("regions.", "treatments.", "imaging.", "startback.")):
             continue
@@ -260,7 +280,6 @@ def build(answers: Mapping[str, AnswerValue]) -> Built:
             screening.put(doc, path, value)
         else:
             _set(doc, path, value)
-    return built
 
 
 def _fill(entry: dict[str, Any], prefix: str, answers: Mapping[str, AnswerValue]) -> None:

@@ -81,7 +81,8 @@ def _item_field(
     if isinstance(response, ChoiceResponse):
         options = tuple((o.code, words.options[o.code]) for o in response.options)
         return ItemField(code, name, words.text, "radio", options)
-    assert isinstance(response, BooleanResponse)
+    if not isinstance(response, BooleanResponse):
+        raise TypeError(f"expected BooleanResponse, got {type(response).__name__}")
     if "true" in words.options and "false" in words.options:
         options = (("true", words.options["true"]), ("false", words.options["false"]))
         return ItemField(code, name, words.text, "radio", options)

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from spinepath.pathway.facts import Facts
 from spinepath.web.pages.forms import AnswerValue, facts_of, fieldset_visible, shown_questions
-from spinepath.web.pages.steps import STARTBACK, STARTBACK_PATHS, STEPS, WHERE, Question
+from spinepath.web.pages.steps import (
+    STARTBACK,
+    STARTBACK_PATHS,
+    STEPS,
+    WHERE,
+    Fieldset,
+    Question,
+    Step,
+)
 
 TRISTATE_LABELS = {"yes": "Yes", "no": "No", "unknown": "Not sure"}
 
@@ -56,47 +65,53 @@ def review_sections(
         if not step.shown(facts):
             continue
         section = Section(step.slug, step.title, step_url(step.slug))
-        if step is STARTBACK:
-            count = sum(1 for p in STARTBACK_PATHS if p in answers)
-            section.note = (
-                f"{count} of {len(STARTBACK_PATHS)} questions answered."
-                if count
-                else "Not answered."
-            )
-        elif step is WHERE:
-            ticked = [q.label for q in step.questions if answers.get(q.path) == "yes"]
-            section.rows.append(
-                Row("Where is your pain?", "; ".join(ticked), missing=not ticked, red_flag=False)
-            )
+        _summarise_step(section, step, answers)
         for fieldset in step.fieldsets:
             if step is WHERE or not fieldset_visible(fieldset, step, answers):
                 continue
-            first = fieldset.questions[0]
-            if first.path.endswith(".modality") and answers.get(first.path, "") in ("", "unknown"):
-                section.rows.append(Row(fieldset.legend, "No scan", False, False))
-                continue
-            if fieldset.toggle is not None:
-                if answers.get(fieldset.toggle) != "yes":
-                    continue
-                details = [
-                    text
-                    for q in fieldset.questions
-                    if q.path != fieldset.toggle
-                    and (text := answer_text(q, answers.get(q.path))) is not None
-                ]
-                section.rows.append(
-                    Row(fieldset.legend, "; ".join(details) or "Tried", False, False)
-                )
-                continue
-            for question in shown_questions(fieldset, facts):
-                text = answer_text(question, answers.get(question.path))
-                label = question.label
-                if fieldset.only_if is not None:
-                    label = f"{fieldset.legend}: {label}"
-                section.rows.append(
-                    Row(label, text or "", missing=text is None, red_flag=question.red_flag)
-                )
+            section.rows.extend(_fieldset_rows(fieldset, answers, facts))
         if not section.rows and section.note is None:
             section.note = "Nothing to add."
         sections.append(section)
     return sections
+
+
+def _summarise_step(section: Section, step: Step, answers: Mapping[str, AnswerValue]) -> None:
+    """STarT Back is summed up as a count, and the pain regions as one row of ticks."""
+    if step is STARTBACK:
+        count = sum(1 for p in STARTBACK_PATHS if p in answers)
+        section.note = (
+            f"{count} of {len(STARTBACK_PATHS)} questions answered." if count else "Not answered."
+        )
+    elif step is WHERE:
+        ticked = [q.label for q in step.questions if answers.get(q.path) == "yes"]
+        section.rows.append(
+            Row("Where is your pain?", "; ".join(ticked), missing=not ticked, red_flag=False)
+        )
+
+
+def _fieldset_rows(
+    fieldset: Fieldset, answers: Mapping[str, AnswerValue], facts: Facts
+) -> list[Row]:
+    first = fieldset.questions[0]
+    if first.path.endswith(".modality") and answers.get(first.path, "") in ("", "unknown"):
+        return [Row(fieldset.legend, "No scan", False, False)]
+    if fieldset.toggle is not None:
+        # A treatment: one row of its details, and none unless it was tried.
+        if answers.get(fieldset.toggle) != "yes":
+            return []
+        details = [
+            text
+            for q in fieldset.questions
+            if q.path != fieldset.toggle
+            and (text := answer_text(q, answers.get(q.path))) is not None
+        ]
+        return [Row(fieldset.legend, "; ".join(details) or "Tried", False, False)]
+    rows: list[Row] = []
+    for question in shown_questions(fieldset, facts):
+        text = answer_text(question, answers.get(question.path))
+        label = question.label
+        if fieldset.only_if is not None:
+            label = f"{fieldset.legend}: {label}"
+        rows.append(Row(label, text or "", missing=text is None, red_flag=question.red_flag))
+    return rows

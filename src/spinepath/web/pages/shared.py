@@ -17,6 +17,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from spinepath import clock
 from spinepath.decision_aid import (
     DecisionAid,
     ValuesAnswers,
@@ -114,7 +115,7 @@ def progress_report(
 def follow_up_overview(
     session: Session, patient: Patient, record: AssessmentRecord, settings: Settings
 ) -> list[FollowUp]:
-    today = dt.date.today()
+    today = clock.today()
     report = progress_report(session, patient, settings, today)
     by_code = {s.instrument: s for s in report.series}
     overview: list[FollowUp] = []
@@ -161,7 +162,7 @@ def progress_svg(session: Session, patient: Patient, settings: Settings) -> Resp
 
         from spinepath.instruments.plot import trajectory_spec
 
-    report = progress_report(session, patient, settings, dt.date.today())
+    report = progress_report(session, patient, settings, clock.today())
     try:
         spec = trajectory_spec(report)
     except InstrumentError as exc:
@@ -223,7 +224,7 @@ def decision_aid_view(
     ]
     return DecisionAidView(
         # The aid's renderer escapes every value it inserts; its fragment has no inline style.
-        html=Markup(render_html(recorded, standalone=False)),
+        html=Markup(render_html(recorded, standalone=False)),  # noqa: S704
         items=items,
         leaning=(answers or {}).get("leaning"),
         note=str((answers or {}).get("note") or ""),
@@ -265,7 +266,7 @@ def result_context(
     return {
         "a": assessment,
         "record": record,
-        "today": dt.date.today(),
+        "today": clock.today(),
         "link": absolute_link(request, settings, link_token),
         "base": patient_url(link_token),
         "decision_aid": decision,
