@@ -15,15 +15,11 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from spinepath.cli import report
+from spinepath.cli.options import OutputFormat
 from spinepath.pathway.assessment import Assessment
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.validation import error_lines
-
-
-class OutputFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 class SchemaName(StrEnum):

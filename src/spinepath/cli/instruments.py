@@ -13,6 +13,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from spinepath import clock
+from spinepath.cli.options import OutputFormat
 from spinepath.instruments import catalogue
 from spinepath.instruments.errors import InstrumentError
 from spinepath.instruments.models import InstrumentDefinition
@@ -32,11 +33,6 @@ from spinepath.instruments.wording import (
     wording_required_message,
 )
 from spinepath.validation import error_lines
-
-
-class TextOrJson(StrEnum):
-    text = "text"
-    json = "json"
 
 
 class ScoreFormat(StrEnum):
@@ -108,11 +104,13 @@ def _number(value: float) -> str:
 
 @instruments_app.command("list")
 def list_instruments(
-    output: Annotated[TextOrJson, typer.Option("--format", help="text or json")] = TextOrJson.text,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json")
+    ] = OutputFormat.TEXT,
 ) -> None:
     """List the instruments, their scoring, MCID and licence notice."""
     definitions = list(catalogue.definitions().values())
-    if output is TextOrJson.json:
+    if output is OutputFormat.JSON:
         payload = [
             {
                 "code": d.code,
@@ -324,7 +322,9 @@ def progress_command(
     tolerance_days: Annotated[
         int, typer.Option("--tolerance-days", min=0, help="A follow-up counts within ± days.")
     ] = DEFAULT_TOLERANCE_DAYS,
-    output: Annotated[TextOrJson, typer.Option("--format", help="text or json")] = TextOrJson.text,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text or json")
+    ] = OutputFormat.TEXT,
 ) -> None:
     """Change from baseline, MCID responder status, follow-up schedule and a trajectory plot."""
     name = "stdin" if file == "-" else file
@@ -343,7 +343,7 @@ def progress_command(
             save_plot(report, plot)
     except InstrumentError as exc:
         _fail(str(exc))
-    if output is TextOrJson.json:
+    if output is OutputFormat.JSON:
         typer.echo(report.model_dump_json(indent=2))
     else:
         typer.echo(_progress_text(report))

@@ -23,7 +23,8 @@ from rich.prompt import Prompt
 
 from spinepath import knowledge as kb
 from spinepath.cli import report
-from spinepath.cli.assess import OutputFormat, emit
+from spinepath.cli.assess import emit
+from spinepath.cli.options import OutputFormat
 from spinepath.knowledge import KnowledgeBase
 from spinepath.knowledge.models import QuestionDef
 from spinepath.pathway import screening

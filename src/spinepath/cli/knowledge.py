@@ -12,7 +12,7 @@ from rich.console import Console
 
 from spinepath import knowledge as kb
 from spinepath.cli import report
-from spinepath.cli.assess import OutputFormat
+from spinepath.cli.options import OutputFormat
 
 app = typer.Typer(name="kb", help="The clinical knowledge base.", no_args_is_help=True)
 
