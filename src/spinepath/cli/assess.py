@@ -30,18 +30,13 @@ class SchemaName(StrEnum):
 EXIT_BAD_INPUT = 2
 
 
-def validation_messages(exc: ValidationError) -> list[str]:
-    """One line per problem: the field path, then what is wrong with it."""
-    return error_lines(exc)
-
-
 def parse_intake(text: str, *, source: str = "input") -> Intake:
     """Parse intake JSON; raise ``typer.Exit`` after printing a message naming each bad field."""
     err = Console(stderr=True)
     try:
         return Intake.model_validate_json(text)
     except ValidationError as exc:
-        messages = validation_messages(exc)
+        messages = error_lines(exc)
         if messages and messages[0].startswith("input: Invalid JSON"):
             err.print(f"[red]{source}: not valid JSON:[/] {messages[0].split(': ', 2)[-1]}")
         else:
@@ -112,7 +107,7 @@ def run_batch(source: Path, out: TextIO, *, show_progress: bool = True) -> tuple
                 intake = Intake.model_validate_json(line)
             except ValidationError as exc:
                 failed += 1
-                out.write(json.dumps({"line": number, "errors": validation_messages(exc)}) + "\n")
+                out.write(json.dumps({"line": number, "errors": error_lines(exc)}) + "\n")
             else:
                 out.write(assess(intake).model_dump_json() + "\n")
                 assessed += 1
