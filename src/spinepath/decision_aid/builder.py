@@ -393,6 +393,8 @@ def _references(cat: Catalogue, ids: set[str]) -> list[Reference]:
             id=i,
             citation=cat.sources[i].citation,
             url=cat.sources[i].url,
+            doi=cat.sources[i].doi,
+            pmid=cat.sources[i].pmid,
             verification=cat.sources[i].verification,
         )
         for i in sorted(ids)

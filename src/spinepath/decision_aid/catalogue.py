@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from spinepath.decision_aid.models import HarmCategory, OptionKind, UncertaintyKind, Verification
+from spinepath.decision_aid.models import HarmCategory, OptionKind, UncertaintyKind
+from spinepath.knowledge.load import load_sources
+from spinepath.knowledge.models import Source
 from spinepath.yamlio import safe_load
 
 
@@ -255,15 +257,6 @@ class ContentFile(DataModel):
     not_yet: NotYetSpec
 
 
-class SourceEntry(DataModel):
-    id: str
-    citation: str
-    url: str | None = None
-    kind: str
-    verification: Verification
-    note: str | None = None
-
-
 class Catalogue(DataModel):
     proportions: dict[str, ProportionSpec]
     effects: dict[str, EffectSpec]
@@ -274,7 +267,7 @@ class Catalogue(DataModel):
     conditions: dict[str, ConditionSpec]
     seed_claims: list[SeedClaimSpec]
     content: ContentFile
-    sources: dict[str, SourceEntry]
+    sources: dict[str, Source]
 
     def source_ids_used(self) -> set[str]:
         """Every source id the data files cite (for the dangling-reference check)."""
@@ -312,18 +305,6 @@ class CatalogueError(ValueError):
 def _read_yaml(*parts: str) -> Any:
     resource = files("spinepath.decision_aid").joinpath("data").joinpath(*parts)
     return safe_load(resource.read_text(encoding="utf-8"))
-
-
-def _read_sources() -> dict[str, SourceEntry]:
-    folder = files("spinepath").joinpath("knowledge", "data", "sources")
-    entries: dict[str, SourceEntry] = {}
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
-        if not item.name.endswith((".yaml", ".yml")):
-            continue
-        for raw in safe_load(item.read_text(encoding="utf-8")) or []:
-            entry = SourceEntry.model_validate(raw)
-            entries.setdefault(entry.id, entry)
-    return entries
 
 
 def _by_id(items: list[Any], what: str) -> dict[str, Any]:
@@ -410,7 +391,7 @@ def load_catalogue() -> Catalogue:
         ),
         seed_claims=SeedClaimsFile.model_validate(_read_yaml("seed_claims.yaml")).claims,
         content=ContentFile.model_validate(_read_yaml("content.yaml")),
-        sources=_read_sources(),
+        sources=load_sources(),
     )
     _check_references(cat)
     return cat

@@ -283,6 +283,8 @@ class Reference(OutModel):
     id: str
     citation: str
     url: str | None
+    doi: str | None = None
+    pmid: str | None = None
     verification: Verification
 
 

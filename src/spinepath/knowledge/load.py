@@ -61,6 +61,27 @@ def content_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
+def load_sources(folder: Path | None = None) -> dict[str, Source]:
+    """The source registry (``data/sources/*.yaml``): every citation the project shows.
+
+    The knowledge base and the decision aid both read it through here, so a source is defined
+    and validated once.
+    """
+    root = folder or knowledge_dir() / "sources"
+    sources: list[Source] = []
+    for path in sorted(root.glob("*.yaml")):
+        for item in _read_yaml(path) or []:
+            name = item.get("id") if isinstance(item, dict) else None
+            where = f"sources/{path.name}" + (f" [{name}]" if isinstance(name, str) else "")
+            sources.append(_validate(Source, item, where))
+    if not sources:
+        raise KnowledgeError(f"sources: no source files in {root}")
+    duplicates = [sid for sid, n in Counter(s.id for s in sources).items() if n > 1]
+    if duplicates:
+        raise KnowledgeError(f"sources: duplicate source ids {sorted(duplicates)}")
+    return {s.id: s for s in sources}
+
+
 def load(directory: Path | None = None) -> KnowledgeBase:
     """Read every knowledge file; raise ``KnowledgeError`` naming the file and entry."""
     root = directory or knowledge_dir()
@@ -73,18 +94,10 @@ def load(directory: Path | None = None) -> KnowledgeBase:
             raise KnowledgeError(f"missing knowledge file: {name}")
         return _read_yaml(path)
 
-    sources: list[Source] = []
-    for path in sorted((root / "sources").glob("*.yaml")):
-        sources.extend(
-            _validate(Source, item, f"sources/{path.name}") for item in _read_yaml(path) or []
-        )
-    duplicates = [sid for sid, n in Counter(s.id for s in sources).items() if n > 1]
-    if duplicates:
-        raise KnowledgeError(f"sources: duplicate source ids {sorted(duplicates)}")
     data = {
         "meta": read("meta.yaml"),
         "content_hash": content_hash(root),
-        "sources": {s.id: s for s in sources},
+        "sources": load_sources(root / "sources"),
         "referrals": _keyed(read("referrals.yaml"), "id", "referrals.yaml"),
         "concerns": _keyed(read("concerns.yaml"), "code", "concerns.yaml"),
         "derived": read("derived.yaml"),

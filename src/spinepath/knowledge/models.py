@@ -53,6 +53,8 @@ class Source(Entry):
         "other",
     ]
     verification: Literal["verified", "secondary", "unverified"]
+    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    pmid: str | None = Field(default=None, pattern=r"^[1-9]\d{0,8}$")
     note: str | None = None
 
 
