@@ -20,8 +20,8 @@ from .helpers import EXAMPLES, example_aid
 # people per 100, with the time horizon the source reports
 PUBLISHED: dict[str, tuple[float, str]] = {
     # Peul 2007 / 2008
-    "peul-recovered-1y-early-surgery": (95, "1 year"),
-    "peul-recovered-1y-conservative": (95, "1 year"),
+    "peul-recovered-1y-early-surgery": (95, "the first year"),
+    "peul-recovered-1y-conservative": (95, "the first year"),
     "peul-conservative-recovered-without-surgery": (60, "1 year"),
     "peul-conservative-surgery-1y": (39, "1 year"),
     "peul-conservative-surgery-2y": (44, "2 years"),
