@@ -83,3 +83,9 @@ def test_a_malformed_identifier_does_not_load(tmp_path: Path, field: str, value:
     edit_yaml(directory, "sources/core.yaml", lambda rows: rows.append({**PAPER, field: value}))
     with pytest.raises(kb.KnowledgeError, match=f"TEST-PAPER.*{field}"):
         kb.load(directory)
+
+
+def test_laser_procedures_are_cited_from_their_interventional_procedures_guidance() -> None:
+    # NG59 does not assess laser spinal procedures; NICE's IPG61 and IPG31 do.
+    claim = next(c for c in kb.default().seed_claims if c.id == "SEED-LASER-NOT-INVASIVE")
+    assert set(claim.sources) == {"NICE-IPG61", "NICE-IPG31-LASER-FORAMINOPLASTY"}
