@@ -29,7 +29,7 @@ from spinepath.knowledge.models import (
 from spinepath.pathway.assessment import Level
 from spinepath.pathway.conditions import Condition, any_of, constant, negated, substitute
 from spinepath.pathway.exact import Domain, Exact, value_atoms
-from spinepath.pathway.facts import fact_domains
+from spinepath.pathway.facts import FactTerms, fact_domains
 from spinepath.pathway.kleene import Evaluator, Facts, FactValue, Tri, compile_kleene
 
 T = TypeVar("T")
@@ -81,6 +81,8 @@ class Compiled(Generic[T]):
 class CompiledKnowledge:
     knowledge: KnowledgeBase
     domains: Mapping[str, Domain]
+    terms: FactTerms
+    """The knowledge base's groupings for ``flatten``, built once rather than per assessment."""
     definitions: dict[str, Condition] = field(default_factory=dict)
     derived: list[Compiled[str]] = field(default_factory=list)
     patterns: list[Compiled[str]] = field(default_factory=list)
@@ -220,7 +222,7 @@ def _concern_range(atom: Condition) -> Evaluator | None:
 
 
 def _build(knowledge: KnowledgeBase) -> CompiledKnowledge:
-    out = CompiledKnowledge(knowledge=knowledge, domains=fact_domains())
+    out = CompiledKnowledge(knowledge=knowledge, domains=fact_domains(), terms=knowledge.fact_terms)
     for derived in knowledge.derived:
         compiled_rule = out.rule(derived.id, derived.when)
         out.definitions[derived.id] = compiled_rule.check.condition

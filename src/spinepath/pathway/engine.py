@@ -93,7 +93,7 @@ def assess(intake: Intake, knowledge: KnowledgeBase | None = None) -> Assessment
     """Assess one person. Raises nothing for valid input; the intake model rejects bad input."""
     knowledge = knowledge or kb.default()
     compiled = compiled_knowledge(knowledge)
-    facts = flatten(intake, knowledge.fact_terms)
+    facts = flatten(intake, compiled.terms)
     trace: list[TraceEntry] = []
 
     _derive(compiled, facts)
@@ -693,9 +693,8 @@ def _care_plan(compiled: CompiledKnowledge, facts: Facts) -> CarePlan:
 
 def facts_for(data: dict[str, object], knowledge: KnowledgeBase | None = None) -> Facts:
     """Facts (with derived ones) for answers gathered so far, to decide which questions to ask."""
-    knowledge = knowledge or kb.default()
-    compiled = compiled_knowledge(knowledge)
-    facts = flatten(Intake.model_validate(data), knowledge.fact_terms)
+    compiled = compiled_knowledge(knowledge or kb.default())
+    facts = flatten(Intake.model_validate(data), compiled.terms)
     _derive(compiled, facts)
     return facts
 
