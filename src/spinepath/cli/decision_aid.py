@@ -59,19 +59,61 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 
 def _print_checklist(aid: DecisionAid) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from spinepath.decision_aid import render_html, run_checklist
+    from spinepath.decision_aid.readability import (
+        GRADE_TARGET,
+        overall_readability,
+        section_readability,
+    )
 
     results = run_checklist(aid, render_html(aid))
-    table = Table(title="IPDAS checklist")
+    console = Console()
+
+    checked = Table(title="IPDAS checklist: checked by machine")
     for column in ("code", "category", "criterion", "result"):
-        table.add_column(column)
+        checked.add_column(column)
     for r in results:
-        outcome = "[green]met[/]" if r.passed else f"[red]not met:[/] {r.detail}"
-        table.add_row(r.code, r.category, r.title, outcome)
-    Console().print(table)
-    if not all(r.passed for r in results):
+        if r.checked_by_machine:
+            outcome = "[green]met[/]" if r.passed else f"[red]not met:[/] {escape(r.detail)}"
+            checked.add_row(r.code, r.category, escape(r.title), outcome)
+    console.print(checked)
+
+    review = Table(title="IPDAS checklist: needs human review (a program cannot check these)")
+    for column in ("code", "criterion", "why"):
+        review.add_column(column)
+    for r in results:
+        if not r.checked_by_machine:
+            review.add_row(r.code, escape(r.title), escape(r.detail))
+    console.print(review)
+
+    readability = Table(
+        title=f"Readability by section (target: Flesch-Kincaid grade {GRADE_TARGET:g} or below)"
+    )
+    for column in ("section", "words", "reading ease", "grade", ""):
+        readability.add_column(column, justify="left" if column == "section" else "right")
+    for s in section_readability(aid):
+        flag = "[yellow]above target[/]" if s.above_target else ""
+        readability.add_row(
+            escape(s.title), str(s.words), f"{s.reading_ease:.0f}", f"{s.grade:.1f}", flag
+        )
+    readability.add_section()
+    overall = overall_readability(aid)
+    flag = "[red]above target[/]" if overall.above_target else "[green]within target[/]"
+    readability.add_row(
+        overall.title,
+        str(overall.words),
+        f"{overall.reading_ease:.0f}",
+        f"{overall.grade:.1f}",
+        flag,
+    )
+    console.print(readability)
+
+    # Only a machine criterion that is not met fails the run: human review is still to be done,
+    # not failed.
+    if any(r.status == "not met" for r in results):
         raise typer.Exit(1)
 
 

@@ -1,9 +1,13 @@
-"""A machine-checked IPDAS checklist over a decision aid and its rendered HTML.
+"""An IPDAS checklist over a decision aid and its rendered HTML.
 
 Criteria follow the IPDAS instrument v4.0 minimum standards (Joseph-Williams et al. 2014):
 6 qualifying criteria (required to count as a decision aid), certifying criteria (without
 which an aid risks harmful bias) and a few quality criteria this project holds itself to.
-Each check returns ``None`` when met, or the reason it is not.
+Each machine check returns ``None`` when met, or the reason it is not.
+
+Some IPDASi v4.0 items are about how the aid was made or tested, or need a person's judgement.
+No program can see those in the aid or its page, so they are listed with the status "needs
+human review" and are never reported as met.
 """
 
 from __future__ import annotations
@@ -21,9 +25,14 @@ from spinepath.decision_aid.models import (
     Option,
     SourcedNumber,
 )
-from spinepath.decision_aid.readability import PLAIN_ENGLISH_MIN, aid_reading_ease
+from spinepath.decision_aid.readability import (
+    GRADE_TARGET,
+    overall_readability,
+    section_readability,
+)
 
 Category = Literal["qualifying", "certifying", "quality"]
+Status = Literal["met", "not met", "needs human review"]
 Check = Callable[[DecisionAid, "HtmlFacts"], str | None]
 
 
@@ -109,12 +118,30 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class HumanReviewItem:
+    """An IPDASi item that only a person can judge, with the reason a program cannot."""
+
+    code: str
+    category: Category
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class CriterionResult:
     code: str
     category: Category
     title: str
-    passed: bool
+    status: Status
     detail: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "met"
+
+    @property
+    def checked_by_machine(self) -> bool:
+        return self.status != "needs human review"
 
 
 def all_numbers(aid: DecisionAid) -> Iterator[SourcedNumber]:
@@ -337,10 +364,16 @@ def _uncertainty(aid: DecisionAid, html: HtmlFacts) -> str | None:
 
 
 def _plain_language(aid: DecisionAid, html: HtmlFacts) -> str | None:
-    score = aid_reading_ease(aid)
-    if score < PLAIN_ENGLISH_MIN:
-        return f"Flesch reading ease {score:.0f} is below {PLAIN_ENGLISH_MIN:g}"
-    return None
+    overall = overall_readability(aid)
+    if not overall.above_target:
+        return None
+    problem = f"Flesch-Kincaid grade {overall.grade:.1f} is above the target of {GRADE_TARGET:g}"
+    hardest = sorted(
+        (s for s in section_readability(aid) if s.above_target), key=lambda s: -s.grade
+    )
+    if hardest:
+        problem += " (hardest: " + "; ".join(f"{s.title} {s.grade:.1f}" for s in hardest) + ")"
+    return problem
 
 
 def _questions(aid: DecisionAid, html: HtmlFacts) -> str | None:
@@ -429,7 +462,12 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion(
         "C10", "certifying", "Describes uncertainty and what the numbers cannot know", _uncertainty
     ),
-    Criterion("P1", "quality", "Uses plain language", _plain_language),
+    Criterion(
+        "P1",
+        "quality",
+        f"Plain language: Flesch-Kincaid grade {GRADE_TARGET:g} or below overall",
+        _plain_language,
+    ),
     Criterion("P2", "quality", "Gives questions to ask the clinician", _questions),
     Criterion("P3", "quality", "Prompts a second opinion", _second_opinion),
     Criterion("P4", "quality", "Icon arrays have text equivalents", _accessible_icons),
@@ -448,7 +486,95 @@ CRITERIA: tuple[Criterion, ...] = (
 )
 
 
+# IPDASi v4.0 quality criteria that depend on how the aid was developed and evaluated, or on a
+# reader's judgement. Wording follows a transcription of the 44 IPDASi v4.0 items (6
+# qualifying, 10 certifying, 28 quality) in a public implementation of the instrument; it has
+# not been checked word for word against the table in Joseph-Williams et al., Med Decis Making
+# 2014;34(6):699-710. The numbers in the comments are the items' places among the 28 quality
+# criteria in that transcription. The 4 certifying and 5 quality items for screening tests are
+# left out: this aid is about treatment, not a test.
+HUMAN_REVIEW: tuple[HumanReviewItem, ...] = (
+    HumanReviewItem(
+        "H1",  # quality 10
+        "quality",
+        "Provides a step-by-step way to make a decision",
+        "whether the page guides a decision step by step is a judgement about its design",
+    ),
+    HumanReviewItem(
+        "H2",  # quality 12
+        "quality",
+        "The development process included a needs assessment with clients or patients",
+        "a fact about how the aid was made, not visible in the aid",
+    ),
+    HumanReviewItem(
+        "H3",  # quality 13
+        "quality",
+        "The development process included a needs assessment with health professionals",
+        "a fact about how the aid was made, not visible in the aid",
+    ),
+    HumanReviewItem(
+        "H4",  # quality 14
+        "quality",
+        "The development process included review by clients/patients not involved in producing "
+        "the decision support intervention",
+        "needs a record of independent patient review",
+    ),
+    HumanReviewItem(
+        "H5",  # quality 15
+        "quality",
+        "The development process included review by professionals not involved in producing the "
+        "decision support intervention",
+        "needs a record of independent professional review",
+    ),
+    HumanReviewItem(
+        "H6",  # quality 16
+        "quality",
+        "Was field tested with patients who were facing the decision",
+        "needs a record of field testing with patients",
+    ),
+    HumanReviewItem(
+        "H7",  # quality 17
+        "quality",
+        "Was field tested with practitioners who counsel patients who face the decision",
+        "needs a record of field testing with practitioners",
+    ),
+    HumanReviewItem(
+        "H8",  # quality 18
+        "quality",
+        "(Or associated documentation) describes how research evidence was selected or synthesized",
+        "whether the description is adequate is a reviewer's judgement",
+    ),
+    HumanReviewItem(
+        "H9",  # quality 19
+        "quality",
+        "(Or associated documentation) describes the quality of the research evidence used",
+        "whether the evidence is appraised fairly is a reviewer's judgement",
+    ),
+    HumanReviewItem(
+        "H10",  # quality 20
+        "quality",
+        "Includes authors'/developers' credentials or qualifications",
+        "a program can see that authors are named, not that their credentials are given",
+    ),
+    HumanReviewItem(
+        "H11",  # quality 22
+        "quality",
+        "There is evidence that the patient decision aid improves the match between the "
+        "preferences of the informed patient and the option that is chosen",
+        "needs an evaluation study of this aid",
+    ),
+    HumanReviewItem(
+        "H12",  # quality 23
+        "quality",
+        "There is evidence that the patient decision aid helps patients improve their knowledge "
+        "about options' features",
+        "needs an evaluation study of this aid",
+    ),
+)
+
+
 def run_checklist(aid: DecisionAid, html: str) -> list[CriterionResult]:
+    """Every machine criterion as met or not met, then every item left to human review."""
     facts = html_facts(html)
     results = []
     for criterion in CRITERIA:
@@ -458,12 +584,23 @@ def run_checklist(aid: DecisionAid, html: str) -> list[CriterionResult]:
                 code=criterion.code,
                 category=criterion.category,
                 title=criterion.title,
-                passed=problem is None,
+                status="met" if problem is None else "not met",
                 detail=problem or "met",
             )
         )
+    results.extend(
+        CriterionResult(
+            code=item.code,
+            category=item.category,
+            title=item.title,
+            status="needs human review",
+            detail=item.reason,
+        )
+        for item in HUMAN_REVIEW
+    )
     return results
 
 
 def failures(aid: DecisionAid, html: str) -> list[CriterionResult]:
-    return [r for r in run_checklist(aid, html) if not r.passed]
+    """The machine criteria that are not met (items for human review are not failures)."""
+    return [r for r in run_checklist(aid, html) if r.status == "not met"]
