@@ -9,9 +9,11 @@ stays, FastAPI's leading ``body``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+_M = TypeVar("_M", bound=BaseModel)
 
 VALUE_ERROR_PREFIX = "Value error, "
 
@@ -76,3 +78,28 @@ def entry_name(data: object, loc: Sequence[int | str], keys: Sequence[str]) -> s
             if name:
                 return str(name)
     return None
+
+
+def validate_entry(
+    model: type[_M],
+    data: object,
+    where: str,
+    error: type[Exception],
+    *,
+    name_keys: Sequence[str] = ("id",),
+    strip_value_error: bool = True,
+) -> _M:
+    """``model.model_validate(data)``, or ``error`` naming the file, the entry and the field.
+
+    For the data files (knowledge base, evidence registry): one message for the first problem,
+    ``WHERE [ENTRY]: FIELD.PATH: what is wrong``.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = entry_name(data, first["loc"], name_keys)
+        entry = f" [{name}]" if name else ""
+        loc = field_path(first["loc"], default="")
+        message = error_message(first, strip_value_error=strip_value_error)
+        raise error(f"{where}{entry}: {loc}: {message}") from exc

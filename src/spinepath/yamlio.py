@@ -8,6 +8,7 @@ the pure-Python parser, whose error (or, should the two ever disagree, result) i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,3 +22,13 @@ def safe_load(text: str) -> Any:
         return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a SafeLoader, C or Python
     except yaml.YAMLError:
         return yaml.safe_load(text)
+
+
+def read_data_file(path: Path, where: str, error: type[Exception]) -> Any:
+    """The YAML data file at ``path``, or ``error`` naming it (``where``) and the parse problem."""
+    if not path.is_file():
+        raise error(f"missing file: {where}")
+    try:
+        return safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise error(f"{where}: not valid YAML: {exc}") from exc

@@ -11,9 +11,7 @@ from spinepath import knowledge as kb
 from spinepath.decision_aid.catalogue import load_catalogue
 from support.files import ROOT, required_files
 
-SOURCES = ROOT / "src" / "spinepath" / "knowledge" / "data" / "sources"
-# The register of seed documents the seed claims cite (kept in the repository).
-SEEDS = ROOT / "src" / "spinepath" / "knowledge" / "data" / "seeds.yaml"
+SOURCES = ROOT / "src" / "spinepath" / "evidence" / "data" / "sources"
 
 
 def _entries(path: Path) -> list[dict[str, object]]:
@@ -42,7 +40,7 @@ def test_decision_aid_sources_are_the_validated_registry() -> None:
 def test_every_decision_aid_source_is_used() -> None:
     cat = load_catalogue()
     own = {str(e["id"]) for e in _entries(SOURCES / "decision_aid.yaml")}
-    always_cited = {"IPDAS-CERTIFYING-2014", "OSTELO-2008-MCID"}
+    always_cited = {"IPDAS-CERTIFYING-2014"}
     unused = own - cat.source_ids_used() - always_cited
     assert unused == set()
 
@@ -59,30 +57,6 @@ def test_every_harm_has_a_number_or_says_why_not() -> None:
         for harm in option.harms:
             has_number = harm.evidence or harm.baseline_by_age or harm.effects or harm.durations
             assert has_number or harm.no_number_reason, f"{option.id}.{harm.id}"
-
-
-def _seeds() -> list[dict[str, object]]:
-    assert SEEDS.is_file(), f"the seed register is missing: {SEEDS}"
-    seeds = _entries(SEEDS)
-    assert seeds, "the seed register is empty"
-    return seeds
-
-
-def test_decision_aid_seed_claims_name_registered_seeds_and_sources() -> None:
-    ids = {str(s["id"]) for s in _seeds()}
-    claims = load_catalogue().seed_claims
-    assert claims, "the catalogue has no seed claims"
-    for claim in claims:
-        assert claim.sources, claim.id
-        for part in claim.seed.split(";"):
-            assert part.split()[0] in ids, f"{claim.id}: seed {part!r} is not registered"
-
-
-def test_knowledge_seed_claims_name_registered_seed_files() -> None:
-    files = {str(s["file"]) for s in _seeds()}
-    claims = kb.default().seed_claims
-    assert claims, "the knowledge base has no seed claims"
-    assert [c.id for c in claims if c.seed not in files] == []
 
 
 REQUIRED_HARMS = {

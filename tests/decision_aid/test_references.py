@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spinepath import knowledge as kb
 from spinepath.decision_aid import build_decision_aid, render_html
-from spinepath.knowledge.source_policy import PAPER_KINDS
+from spinepath.evidence.policy import PAPER_KINDS
 from spinepath.pathway.engine import assess
 from support.intakes import sciatica_intake
 

@@ -22,11 +22,8 @@ EXPECTED = {
         ["degenerative_spondylolisthesis"],
         "decision",
     ),
-    "cervical-radiculopathy-refer-surgical-opinion.json": (
-        ["cervical_radiculopathy_myelopathy"],
-        "decision",
-    ),
-    "neck-myelopathy-urgent.json": (["cervical_radiculopathy_myelopathy"], "urgent_first"),
+    "cervical-radiculopathy-refer-surgical-opinion.json": (["cervical_radiculopathy"], "decision"),
+    "neck-myelopathy-urgent.json": (["degenerative_cervical_myelopathy"], "urgent_first"),
     "vertebral-fracture-vertebroplasty-opinion.json": (
         ["osteoporotic_vertebral_fracture"],
         "decision",

@@ -22,11 +22,18 @@ PUBLISHED: dict[str, tuple[float, str]] = {
     # Peul 2007 / 2008
     "peul-recovered-1y-early-surgery": (95, "the first year"),
     "peul-recovered-1y-conservative": (95, "the first year"),
-    "peul-conservative-recovered-without-surgery": (60, "1 year"),
+    "peul-conservative-no-surgery-1y": (61, "1 year"),  # 87 of 142 (55 of 142 operated)
     "peul-conservative-surgery-1y": (39, "1 year"),
     "peul-conservative-surgery-2y": (44, "2 years"),
     "peul-unsatisfactory-2y": (20, "2 years"),
     "peul-surgical-complications": (1.6, "around the operation"),
+    # Lequin 2013 (Peul trial, 5 years)
+    "lequin-conservative-surgery-5y": (46, "5 years"),
+    "lequin-unsatisfactory-5y": (21, "5 years"),  # 49 of 231
+    # Delitto 2015
+    "delitto-pt-crossed-to-surgery": (57, "2 years"),
+    # Radhakrishnan 1994
+    "radhakrishnan-no-or-mild-symptoms": (90, "a median of 4.9 years"),
     # SPORT disc herniation
     "sport-idh-working-4y-surgery": (84.4, "4 years"),
     "sport-idh-working-4y-nonsurgical": (78.4, "4 years"),
@@ -78,7 +85,7 @@ PUBLISHED: dict[str, tuple[float, str]] = {
     "rosenthal-intercostal-neuralgia-thoracoscopic": (16, "after surgery"),
     "rosenthal-pulmonary-thoracoscopic": (7, "after surgery"),
     "rosenthal-myelopathy-full-recovery": (61, "after surgery"),  # 22 of 36
-    # verified with the search tool: Yee 2020 review; Engquist 2013 (secondary copy)
+    # Yee 2020 review (journal's full-text page)
     "yee-dysphagia": (5.3, "after surgery"),
     "yee-rln-palsy": (1.3, "after surgery"),
     "yee-infection": (1.2, "after surgery"),
@@ -87,10 +94,6 @@ PUBLISHED: dict[str, tuple[float, str]] = {
     "yee-c5-palsy": (3.0, "after surgery"),
     "yee-neuro-deficit": (0.5, "after surgery"),
     "yee-adjacent-segment": (8.1, "follow-up of the included studies (varied)"),
-    "engquist-better-12m-surgery": (87, "1 year"),
-    "engquist-better-12m-physio": (62, "1 year"),
-    "engquist-better-24m-surgery": (81, "2 years"),
-    "engquist-better-24m-physio": (69, "2 years"),
 }
 
 # effect, 95% CI (or None), from the trials and reviews named by each evidence id
@@ -99,7 +102,18 @@ PUBLISHED_EFFECTS: dict[str, tuple[float, tuple[float, float] | None]] = {
     "sport-idh-odi-4y": (-13.2, (-15.6, -10.9)),
     "sport-idh-bp-8y": (10.9, (7.7, 14.0)),
     "bailey-leg-pain-6m": (-2.4, (-3.4, -1.4)),
-    "discectomy-meta-leg-pain": (-12.1, None),  # BMJ 2023, immediate term
+    # Liu, BMJ 2023: leg pain 0-100 at each horizon the review reports
+    "discectomy-meta-leg-pain-immediate": (-12.1, (-23.6, -0.5)),
+    "discectomy-meta-leg-pain-short": (-11.7, (-18.6, -4.7)),
+    "discectomy-meta-leg-pain-medium": (-6.5, (-11.0, -2.1)),
+    "discectomy-meta-leg-pain-long": (-2.3, (-4.5, -0.2)),
+    "mi-discectomy-recurrence": (1.95, (1.19, 3.19)),  # Int Orthop 2014, risk ratio
+    "delitto-pf-2y": (0.9, (-7.9, 9.6)),
+    "ghogawala-pcs-2y": (5.7, (0.1, 11.3)),
+    "austevoll-odi-change-2y": (0.7, (-2.8, 4.3)),
+    "vertos4-pain-1m": (0.41, (-0.33, 1.15)),
+    "vertos4-pain-12m": (0.45, (-0.37, 1.24)),
+    "buchbinder-pain-3m": (0.6, (-0.7, 1.8)),
     "sport-ss-odi-4y": (-9.4, (-12.6, -6.2)),
     "sport-ss-bp-4y": (12.6, (8.5, 16.7)),
     "sport-ss-bp-2y-itt": (7.8, (1.5, 14.1)),
@@ -180,8 +194,8 @@ def test_numbers_shown_equal_the_published_numbers(example: object) -> None:
         ),
         (
             "cervical-radiculopathy-refer-surgical-opinion.json",
-            "cervical_radiculopathy_myelopathy",
-            {"engquist-better-12m-surgery", "yee-dysphagia"},
+            "cervical_radiculopathy",
+            {"radhakrishnan-no-or-mild-symptoms", "yee-dysphagia"},
         ),
         (
             "vertebral-fracture-vertebroplasty-opinion.json",

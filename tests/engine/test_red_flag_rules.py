@@ -948,7 +948,7 @@ def test_it_marks_a_criterion_not_known_when_the_answers_do_not_tell() -> None:
 
 _NSAID_RISKS = ("anticoagulants", "kidney_disease", "pregnant")
 # Entries that apply to everyone: there is no intake where they must not appear.
-ALWAYS = frozenset({"SM-PACING", "SM-AVOID-BED-REST", "PV-EXERCISE", "NR-BED-REST"})
+ALWAYS = frozenset({"SM-PACING", "SM-AVOID-BED-REST", "PV-EXERCISE", "PV-LIFTING", "NR-BED-REST"})
 
 CARE_CASES = [
     Case("CP-URGENT-FIRST", {"systemic": {"fever": True}}, {}, "NICE NG59 1.1.1"),
@@ -1014,15 +1014,22 @@ CARE_CASES = [
     ),
     Case("SM-HEAT", _low_back(duration_weeks=12), _low_back(duration_weeks=13), "ACP 2017"),
     Case("SM-PACING", {}, None, "NICE NG59 1.2"),
+    Case(
+        "SM-REVIEW-SCIATICA-MEDICINES",
+        _radicular(treatments_tried=[{"type": "gabapentinoid", "weeks": 4, "response": "none"}]),
+        _radicular(treatments_tried=[{"type": "nsaid", "weeks": 4, "response": "none"}]),
+        "NICE NG59 sciatica: review opioids, gabapentinoids, benzodiazepines already taken",
+    ),
     Case("SM-AVOID-BED-REST", {}, None, "NICE NG59 1.2"),
-    Case("PV-EXERCISE", {}, None, "NICE NG59 1.2"),
+    Case("PV-EXERCISE", {}, None, "Steffens 2016"),
+    Case("PV-LIFTING", {}, None, "Verbeek 2011 Cochrane"),
     Case(
         "PV-SMOKING",
         {"health": {"smoking": "current"}},
         {"health": {"smoking": "former"}},
-        "SPORT",
+        "Pearson 2016",
     ),
-    Case("PV-WEIGHT", {"health": {"bmi": 30.0}}, {"health": {"bmi": 29.9}}, "NICE NG59"),
+    Case("PV-WEIGHT", {"health": {"bmi": 30.0}}, {"health": {"bmi": 29.9}}, "Jiang 2014"),
     Case("NS-EMERGENCY", {"systemic": {"fever": True}}, {}, "NHS"),
     Case("NS-NERVE-PAIN", _radicular(), {}, "NG59: specialist opinion after ~6 weeks"),
     # Self-care now needs STarT Back "low" for low back pain (LV-SELF-CARE).
@@ -1062,6 +1069,12 @@ CARE_CASES = [
     ),
     Case("NR-FUSION", {}, _radicular(), "NICE NG59: no fusion for LBP"),
     Case("NR-DISC-REPLACEMENT", {}, _radicular(), "NICE NG59: no disc replacement"),
+    Case(
+        "NR-IMAGING-BEFORE-DENERVATION",
+        _low_back(duration_weeks=13),
+        _low_back(duration_weeks=12),
+        "NICE NG59 1.3.4",
+    ),
 ]
 
 

@@ -49,12 +49,12 @@ def test_rmdq_has_24_statements_and_startback_9_items() -> None:
 @pytest.mark.parametrize(
     ("code", "absolute", "relative", "source"),
     [
-        ("odi", 10, 0.30, "ostelo2008"),
-        ("rmdq", 5, 0.30, "ostelo2008"),
-        ("nrs_back", 2, 0.30, "ostelo2008"),
-        ("ndi", 5, None, "vernon_ndi_note"),
-        ("nrs_neck", 1.3, None, "cleland2008"),
-        ("peg3", 1.0, 0.30, "reed2023"),
+        ("odi", 10, 0.30, "OSTELO-2008"),
+        ("rmdq", 5, 0.30, "OSTELO-2008"),
+        ("nrs_back", 2, 0.30, "OSTELO-2008"),
+        ("ndi", 5, None, "VERNON-NDI-NOTE"),
+        ("nrs_neck", 1.3, None, "CLELAND-2008"),
+        ("peg3", 1.0, 0.30, "REED-2023"),
     ],
 )
 def test_mcid_matches_the_published_figure(

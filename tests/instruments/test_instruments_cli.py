@@ -201,7 +201,7 @@ def test_progress_json_carries_both_flags_and_the_definition(
     assert odi["baseline_score"] == pytest.approx(2200 / 45)
     assert odi["points"][1]["absolute_mcid_met"] is True
     assert odi["points"][1]["relative_mcid_met"] is True
-    assert odi["mcid"]["sources"] == ["ostelo2008"]
+    assert odi["mcid"]["sources"] == ["OSTELO-2008"]
 
 
 def test_progress_uses_the_real_date_when_no_today_is_given(

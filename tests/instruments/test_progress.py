@@ -57,7 +57,7 @@ def test_odi_responder_needs_both_the_absolute_and_the_relative_threshold(
         responder,
     )
     assert point.change == later - baseline
-    assert "ostelo2008" in series.mcid.responder_definition
+    assert "OSTELO-2008" in series.mcid.responder_definition
 
 
 def test_change_is_measured_on_the_scored_percentage_for_odi_answers() -> None:

@@ -10,12 +10,20 @@ from typing import Any
 import yaml
 
 from spinepath import knowledge as kb
+from spinepath.evidence import evidence_dir
 
 
 def copy_knowledge(tmp_path: Path) -> Path:
     """A writable copy of the knowledge files under ``tmp_path``."""
     target = tmp_path / "knowledge"
     shutil.copytree(kb.knowledge_dir(), target)
+    return target
+
+
+def copy_evidence(tmp_path: Path) -> Path:
+    """A writable copy of the evidence registry under ``tmp_path``."""
+    target = tmp_path / "evidence"
+    shutil.copytree(evidence_dir(), target)
     return target
 
 

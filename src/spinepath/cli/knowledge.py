@@ -22,11 +22,15 @@ def kb_check(
     directory: Annotated[
         Path | None, typer.Option(help="Check this knowledge directory instead.")
     ] = None,
+    evidence: Annotated[
+        Path | None, typer.Option(help="Check against this evidence registry directory instead.")
+    ] = None,
 ) -> None:
-    """Validate the knowledge base: unique ids, every rule sourced, references resolve."""
+    """Validate the knowledge base and the evidence registry it cites: unique ids, one entry
+    per document and per claim, every rule sourced, every source primary, references resolve."""
     console = Console()
     try:
-        knowledge = kb.load(directory)
+        knowledge = kb.load(directory, evidence)
     except kb.KnowledgeError as exc:
         err = Console(stderr=True)
         err.print("[red]knowledge base could not be loaded:[/]", end=" ")

@@ -356,13 +356,13 @@ def _seed_claims(cat: Catalogue, condition_ids: set[str]) -> list[SeedClaim]:
         SeedClaim(
             id=c.id,
             claim=c.claim,
-            seed=c.seed,
+            seed="; ".join(cat.seeds[seed].title for seed in c.seeds),
             verdict=c.verdict,
             evidence=c.evidence,
             source_ids=list(c.sources),
         )
         for c in cat.seed_claims
-        if condition_ids and ("all" in c.conditions or condition_ids & set(c.conditions))
+        if condition_ids and ("all" in c.aid_conditions or condition_ids & set(c.aid_conditions))
     ]
 
 
@@ -395,6 +395,7 @@ def _references(cat: Catalogue, ids: set[str]) -> list[Reference]:
             url=cat.sources[i].url,
             doi=cat.sources[i].doi,
             pmid=cat.sources[i].pmid,
+            pmcid=cat.sources[i].pmcid,
             verification=cat.sources[i].verification,
         )
         for i in sorted(ids)
@@ -471,6 +472,6 @@ def build_decision_aid(intake: Intake, assessment: Assessment) -> DecisionAid:
         ),
         disclaimer=content.disclaimer,
     )
-    ids = cited_source_ids(aid) | {"IPDAS-CERTIFYING-2014", "OSTELO-2008-MCID"}
+    ids = cited_source_ids(aid) | {"IPDAS-CERTIFYING-2014", "OSTELO-2008"}
     meta = aid.meta.model_copy(update={"reading_level": reading_level(aid)})
     return aid.model_copy(update={"references": _references(cat, ids), "meta": meta})

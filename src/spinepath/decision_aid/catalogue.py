@@ -12,58 +12,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from spinepath.decision_aid.models import HarmCategory, OptionKind, UncertaintyKind
-from spinepath.knowledge.load import load_sources
-from spinepath.knowledge.models import Source
+from spinepath.decision_aid.models import HarmCategory, OptionKind
+from spinepath.evidence.models import (
+    DurationSpec,
+    EffectSpec,
+    ProportionSpec,
+    Seed,
+    SeedClaim,
+    Source,
+)
+from spinepath.evidence.registry import default_registry
 from spinepath.yamlio import safe_load
 
 
 class DataModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class UncertaintySpec(DataModel):
-    kind: UncertaintyKind
-    low: float | None = None
-    high: float | None = None
-    note: str = ""
-
-
-class ProportionSpec(DataModel):
-    id: str
-    label: str
-    value: float = Field(ge=0, le=100)
-    horizon: str
-    population: str
-    source: str
-    year: str
-    uncertainty: UncertaintySpec
-
-
-class EffectSpec(DataModel):
-    id: str
-    label: str
-    measure: str
-    effect: float
-    ci: tuple[float, float] | None
-    horizon: str
-    population: str
-    source: str
-    year: str
-    meaning: str
-
-
-class DurationSpec(DataModel):
-    id: str
-    label: str
-    text: str
-    sources: list[str]
-
-
-class EvidenceFile(DataModel):
-    proportions: list[ProportionSpec]
-    effects: list[EffectSpec]
-    durations: list[DurationSpec]
 
 
 class FactorSpec(DataModel):
@@ -211,20 +174,6 @@ class ConditionsFile(DataModel):
     conditions: list[ConditionSpec]
 
 
-class SeedClaimSpec(DataModel):
-    id: str
-    seed: str
-    claim: str
-    verdict: Literal["contradicted", "partly_true", "supported", "unsupported"]
-    evidence: str
-    sources: list[str]
-    conditions: list[str]
-
-
-class SeedClaimsFile(DataModel):
-    claims: list[SeedClaimSpec]
-
-
 class ValuesItemSpec(DataModel):
     id: str
     statement: str
@@ -265,7 +214,8 @@ class Catalogue(DataModel):
     factor_effects: list[FactorEffectSpec]
     options: dict[str, OptionSpec]
     conditions: dict[str, ConditionSpec]
-    seed_claims: list[SeedClaimSpec]
+    seeds: dict[str, Seed]
+    seed_claims: list[SeedClaim]
     content: ContentFile
     sources: dict[str, Source]
 
@@ -326,7 +276,8 @@ def _check_references(cat: Catalogue) -> None:
     _check_option_references(cat)
     _check_condition_references(cat)
     for claim in cat.seed_claims:
-        _need("condition", [c for c in claim.conditions if c != "all"], cat.conditions, "seeds")
+        where = f"seed_claims.yaml {claim.id}"
+        _need("condition", [c for c in claim.aid_conditions if c != "all"], cat.conditions, where)
     for fe in cat.factor_effects:
         _need("factor", [fe.factor], cat.factors, "factors.yaml")
     _need("source", cat.source_ids_used(), cat.sources, "decision-aid data")
@@ -377,21 +328,22 @@ def _check_comparison(cat: Catalogue, comp: ComparisonSpec, where: str) -> None:
 
 @cache
 def load_catalogue() -> Catalogue:
-    evidence = EvidenceFile.model_validate(_read_yaml("evidence.yaml"))
+    registry = default_registry()
     factors = FactorsFile.model_validate(_read_yaml("factors.yaml"))
     cat = Catalogue(
-        proportions=_by_id(evidence.proportions, "evidence.yaml proportions"),
-        effects=_by_id(evidence.effects, "evidence.yaml effects"),
-        durations=_by_id(evidence.durations, "evidence.yaml durations"),
+        proportions=registry.numbers.proportions,
+        effects=registry.numbers.effects,
+        durations=registry.numbers.durations,
         factors={f.factor: f for f in factors.factors},
         factor_effects=factors.effects,
         options=_by_id(OptionsFile.model_validate(_read_yaml("options.yaml")).options, "options"),
         conditions=_by_id(
             ConditionsFile.model_validate(_read_yaml("conditions.yaml")).conditions, "conditions"
         ),
-        seed_claims=SeedClaimsFile.model_validate(_read_yaml("seed_claims.yaml")).claims,
+        seeds=registry.seeds,
+        seed_claims=registry.seed_claims,
         content=ContentFile.model_validate(_read_yaml("content.yaml")),
-        sources=load_sources(),
+        sources=registry.sources,
     )
     _check_references(cat)
     return cat

@@ -10,15 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spinepath.evidence.models import Design, UncertaintyKind, Verdict, Verification
+
 DECISION_AID_VERSION: Literal["1"] = "1"
 DENOMINATOR = 100
 """Every natural frequency in an aid uses this denominator, so options compare like for like."""
 
 Leaning = Literal["leaning_surgery", "unsure", "leaning_non_surgical"]
-UncertaintyKind = Literal[
-    "ci95", "range_across_studies", "range_across_techniques", "range_by_factor_ci", "not_reported"
-]
-Verification = Literal["verified", "secondary", "unverified"]
 OptionKind = Literal["non_surgical", "surgical", "procedure"]
 HarmCategory = Literal[
     "infection",
@@ -56,6 +54,9 @@ class SourcedNumber(OutModel):
     denominator: int = DENOMINATOR
     horizon: str = Field(description="Time period the number covers, e.g. '4 years'.")
     population: str = Field(description="Who the number was measured in.")
+    design: Design = Field(
+        description="How it was measured: randomised, as treated, observational."
+    )
     source_id: str
     source_date: str = Field(description="Publication year of the source.")
     uncertainty: Uncertainty
@@ -74,6 +75,7 @@ class ScaleEffect(OutModel):
     ci_high: float | None
     horizon: str
     population: str
+    design: Design
     source_id: str
     source_date: str
     verification: Verification
@@ -214,7 +216,7 @@ class SeedClaim(OutModel):
     id: str
     claim: str
     seed: str
-    verdict: Literal["contradicted", "partly_true", "supported", "unsupported"]
+    verdict: Verdict
     evidence: str
     source_ids: list[str]
 
@@ -285,6 +287,7 @@ class Reference(OutModel):
     url: str | None
     doi: str | None = None
     pmid: str | None = None
+    pmcid: str | None = None
     verification: Verification
 
 

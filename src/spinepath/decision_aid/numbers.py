@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from spinepath.decision_aid.catalogue import Catalogue, DurationSpec, EffectSpec, ProportionSpec
+from spinepath.decision_aid.catalogue import Catalogue
 from spinepath.decision_aid.models import (
     DENOMINATOR,
     Duration,
     ScaleEffect,
     SourcedNumber,
     Uncertainty,
-    Verification,
 )
+from spinepath.evidence.models import DurationSpec, EffectSpec, ProportionSpec, Verification
 
 _WORST_FIRST: tuple[Verification, ...] = ("unverified", "secondary", "verified")
 
@@ -57,6 +57,7 @@ def sourced_number(cat: Catalogue, evidence_id: str) -> SourcedNumber:
         value=spec.value,
         horizon=spec.horizon,
         population=spec.population,
+        design=spec.design,
         source_id=spec.source,
         source_date=spec.year,
         uncertainty=Uncertainty(
@@ -81,6 +82,7 @@ def scale_effect(cat: Catalogue, effect_id: str) -> ScaleEffect:
         ci_high=spec.ci[1] if spec.ci else None,
         horizon=spec.horizon,
         population=spec.population,
+        design=spec.design,
         source_id=spec.source,
         source_date=spec.year,
         verification=cat.sources[spec.source].verification,

@@ -11,24 +11,25 @@ from dataclasses import dataclass
 from spinepath.pathway.assessment import Assessment, PatternType
 from spinepath.pathway.intake import ImagingFinding, Intake
 
-_NOT_COVERED = "this aid does not cover it."
+_NOT_COVERED = " This aid does not cover it."
+# Short sentences: this text is read by people who may have just been told to seek urgent care.
 NOT_COVERED_CONCERNS: dict[str, str] = {
     "malignancy": (
-        "Possible cancer affecting the spine is managed by specialist cancer and spinal teams; "
+        "The pain may come from cancer in the spine. Cancer and spine teams look after this."
         + _NOT_COVERED
     ),
-    "infection": "Possible spinal infection needs urgent medical care; " + _NOT_COVERED,
+    "infection": "You may have an infection in your spine. This needs urgent care." + _NOT_COVERED,
     "cardiovascular": (
-        "Pain that may come from the heart or a major blood vessel needs urgent medical "
-        "assessment; " + _NOT_COVERED
+        "The pain may come from your heart or a large blood vessel. This needs urgent care."
+        + _NOT_COVERED
     ),
     "visceral": (
-        "Pain that may come from organs in the chest or abdomen needs medical assessment; "
+        "The pain may come from an organ in your chest or belly. A doctor needs to check this."
         + _NOT_COVERED
     ),
     "inflammatory": (
-        "Possible inflammatory back pain (axial spondyloarthritis) is treated by rheumatology, "
-        "not surgery; " + _NOT_COVERED
+        "You may have inflammatory back pain (axial spondyloarthritis). A joint specialist "
+        "treats it with medicines, not surgery." + _NOT_COVERED
     ),
 }
 
@@ -61,8 +62,8 @@ def _not_covered_notes(assessment: Assessment, found: set[ImagingFinding]) -> li
             notes.append(note)
     if "tumour" in found or "infection" in found:
         notes.append(
-            "Your scan report mentions a finding (tumour or infection) that specialist teams "
-            "manage; this aid does not cover it."
+            "Your scan report mentions a tumour or an infection. Specialist teams look after "
+            "these. This aid does not cover them."
         )
     return notes
 
@@ -95,6 +96,22 @@ def _low_back_match(
     return None
 
 
+def _neck_match(
+    intake: Intake, types: set[PatternType], found: set[ImagingFinding]
+) -> Match | None:
+    # Pressure on the spinal cord governs the decision: the trapped-nerve evidence does not
+    # apply to it, so a person with both is given the myelopathy section only.
+    if "myelopathic" in types or "cord_compression" in found:
+        return Match(
+            "degenerative_cervical_myelopathy",
+            "You have neck pain with signs of pressure on the spinal cord (clumsy hands, "
+            "unsteady walking or a scan showing cord compression).",
+        )
+    if "radicular" in types or intake.radiation.arm not in (None, "none"):
+        return Match("cervical_radiculopathy", "You have neck pain with arm symptoms.")
+    return None
+
+
 def match_conditions(intake: Intake, assessment: Assessment) -> tuple[list[Match], list[str]]:
     """Conditions covered by the aid, and notes on what it does not cover for this person."""
     regions = {r.region for r in intake.regions}
@@ -118,21 +135,14 @@ def match_conditions(intake: Intake, assessment: Assessment) -> tuple[list[Match
             )
         else:
             not_covered.append(
-                "Spinal fractures after an injury are assessed and treated by trauma and spinal "
-                "teams; this aid does not cover them."
+                "A spinal fracture after an injury is treated by trauma and spine teams. This aid "
+                "does not cover it."
             )
 
-    if "neck" in regions and (
-        types & {"radicular", "myelopathic"}
-        or (intake.radiation.arm not in (None, "none"))
-        or "cord_compression" in found
-    ):
-        matches.append(
-            Match(
-                "cervical_radiculopathy_myelopathy",
-                "You have neck pain with arm symptoms or signs of pressure on the spinal cord.",
-            )
-        )
+    if "neck" in regions:
+        neck = _neck_match(intake, types, found)
+        if neck is not None:
+            matches.append(neck)
 
     if "upper_back" in regions and (
         "myelopathic" in types or found & {"disc_herniation", "cord_compression"}

@@ -6,14 +6,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pydantic import TypeAdapter
-
+from spinepath.evidence.models import Source
+from spinepath.evidence.registry import default_registry
 from spinepath.instruments.errors import UnknownInstrumentError
-from spinepath.instruments.models import InstrumentDefinition, Source
+from spinepath.instruments.models import InstrumentDefinition
 from spinepath.yamlio import safe_load
 
 _DEFINITIONS = "definitions"
-_SOURCES_FILE = "sources.yaml"
 
 
 def _read_yaml(name: str) -> Any:
@@ -21,13 +20,9 @@ def _read_yaml(name: str) -> Any:
     return safe_load(text)
 
 
-@cache
 def sources() -> dict[str, Source]:
-    loaded = TypeAdapter(list[Source]).validate_python(_read_yaml(_SOURCES_FILE))
-    by_id = {s.id: s for s in loaded}
-    if len(by_id) != len(loaded):
-        raise ValueError(f"{_SOURCES_FILE}: duplicate source ids")
-    return by_id
+    """The evidence registry's sources, which the definitions cite by id."""
+    return default_registry().sources
 
 
 @cache
@@ -38,8 +33,6 @@ def definitions() -> dict[str, InstrumentDefinition]:
     known = sources()
     found: dict[str, InstrumentDefinition] = {}
     for name in names:
-        if name == _SOURCES_FILE:
-            continue
         definition = InstrumentDefinition.model_validate(_read_yaml(name))
         if f"{definition.code}.yaml" != name:
             raise ValueError(f"{name}: code {definition.code!r} must match the file name")

@@ -1,7 +1,8 @@
 """The shape of an instrument definition file: items, scoring, bands, MCID, licence, sources.
 
 Definitions live as YAML under ``instruments/definitions/`` and are validated by these models
-when loaded. Every number in a definition names the source it came from (``sources.yaml``).
+when loaded. Every number in a definition names the source it came from, by its id in the
+evidence registry (``spinepath/evidence/data/sources/instruments.yaml``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,6 @@ Verification = Literal["V", "V-2nd", "U", "decision"]
 
 class DefinitionModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Source(DefinitionModel):
-    id: str
-    citation: str
-    url: str | None = None
 
 
 class OrdinalResponse(DefinitionModel):

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from spinepath.evidence.check import registry_problems
 from spinepath.knowledge.models import (
     ENGINE_FACTS,
     AnswerFormat,
@@ -107,6 +108,7 @@ def check(kb: KnowledgeBase) -> list[str]:
     checks: tuple[Callable[[KnowledgeBase], list[str]], ...] = (
         _duplicate_id_problems,
         _source_problems,
+        _registry_problems,
         _fact_problems,
         stage_problems,
         _unasked_red_flag_facts,
@@ -114,6 +116,7 @@ def check(kb: KnowledgeBase) -> list[str]:
         _evidence_problems,
         _red_flag_problems,
         _referral_problems,
+        _lifestyle_bar_problems,
         _coverage_problems,
         _first_match_problems,
     )
@@ -127,19 +130,57 @@ def _duplicate_id_problems(kb: KnowledgeBase) -> list[str]:
     return problems
 
 
+def _registry_problems(kb: KnowledgeBase) -> list[str]:
+    """One entry per document and per claim, and every source primary (the source policy)."""
+    return registry_problems(kb.sources, kb.seed_claims)
+
+
 def _source_problems(kb: KnowledgeBase) -> list[str]:
     """Every source cited is registered, and every entry but a question cites one."""
     problems: list[str] = []
     for where, refs in _source_refs(kb, "knowledge"):
-        for ref in refs:
-            source_id = ref.split(":", 1)[0]
-            if source_id not in kb.sources:
+        cited = {ref.split(":", 1)[0] for ref in refs}
+        for source_id in sorted(cited):
+            source = kb.sources.get(source_id)
+            if source is None:
                 problems.append(f"{where}: source {source_id!r} is not in the registry")
+            elif source.superseded_by and source.superseded_by not in cited:
+                # A withdrawn guideline may explain where a threshold came from, but never
+                # stands alone as if it were current.
+                problems.append(
+                    f"{where}: cites {source_id}, replaced by {source.superseded_by}; "
+                    f"cite {source.superseded_by} too"
+                )
     for kind, key, entry in kb.entries():
         if kind == "source":
             continue
         if not getattr(entry, "sources", None) and kind not in {"question"}:
             problems.append(f"{kind} {key}: has no source")
+    return problems
+
+
+# NICE NG59 1.3.10: BMI, smoking status or psychological distress must not influence the
+# decision to refer for a surgical opinion for sciatica. Nothing that decides surgical candidacy
+# may read them, directly or through a derived fact or criterion.
+_NOT_A_BAR_TO_REFERRAL = ("health.bmi", "health.smoking", "startback.")
+
+
+def _lifestyle_bar_problems(kb: KnowledgeBase) -> list[str]:
+    criteria = {f"criterion.{c.code}": c.when for c in kb.surgery.criteria}
+    problems: list[str] = []
+    rules = [(c.code, c.when) for c in kb.surgery.criteria]
+    rules += [(r.id, r.when) for r in kb.surgery.statuses]
+    for rule_id, condition in rules:
+        read: set[str] = set()
+        for fact in answers_read(kb, condition):
+            nested = criteria.get(fact)
+            read |= set(answers_read(kb, nested)) if nested is not None else {fact}
+        barred = sorted(f for f in read if f.startswith(_NOT_A_BAR_TO_REFERRAL))
+        if barred:
+            problems.append(
+                f"surgery {rule_id}: reads {barred}; BMI, smoking and psychological distress "
+                "must not decide referral for a surgical opinion (NICE NG59 1.3.10)"
+            )
     return problems
 
 

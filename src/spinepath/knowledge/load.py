@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from spinepath.cache import code_fingerprint, load_object, store_object
 from spinepath.cache import enabled as cache_enabled
+from spinepath.evidence.registry import EvidenceError, evidence_dir, load_registry
 from spinepath.knowledge.check import check
-from spinepath.knowledge.models import KnowledgeBase, KnowledgeError, Source
+from spinepath.knowledge.models import KnowledgeBase, KnowledgeError
 from spinepath.pathway.conditions import ConditionError
-from spinepath.validation import entry_name, error_message, field_path
+from spinepath.validation import validate_entry
 
 _ENTRY_NAME_KEYS = ("id", "code", "fact")
 """What names an entry of a knowledge file in an error message."""
@@ -28,65 +28,45 @@ def knowledge_dir() -> Path:
 
 def _read_yaml(path: Path) -> Any:
     # Imported on first read: a knowledge base from the cache needs no YAML parser.
-    import yaml
+    from spinepath.yamlio import read_data_file
 
-    from spinepath.yamlio import safe_load
-
-    try:
-        return safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path.name}: not valid YAML: {exc}") from exc
+    return read_data_file(path, path.name, KnowledgeError)
 
 
 def _validate(model: type[BaseModel], data: object, where: str) -> Any:
     try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = field_path(first["loc"], default="")
-        name = entry_name(data, first["loc"], _ENTRY_NAME_KEYS)
-        entry = f" [{name}]" if name else ""
-        message = error_message(first, strip_value_error=False)
-        raise KnowledgeError(f"{where}{entry}: {loc}: {message}") from exc
+        return validate_entry(
+            model,
+            data,
+            where,
+            KnowledgeError,
+            name_keys=_ENTRY_NAME_KEYS,
+            strip_value_error=False,
+        )
     except ConditionError as exc:
         raise KnowledgeError(f"{where}: {exc}") from exc
 
 
-def content_hash(root: Path) -> str:
-    """SHA-256 over every knowledge file under ``root``: its path and its bytes."""
+def content_hash(root: Path, evidence: Path | None = None) -> str:
+    """SHA-256 over every knowledge file under ``root`` and every registry file it cites."""
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.yaml")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
+    for folder in (root, evidence or evidence_dir()):
+        for path in sorted(folder.rglob("*.yaml")):
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def load_sources(folder: Path | None = None) -> dict[str, Source]:
-    """The source registry (``data/sources/*.yaml``): every citation the project shows.
-
-    The knowledge base and the decision aid both read it through here, so a source is defined
-    and validated once.
-    """
-    root = folder or knowledge_dir() / "sources"
-    sources: list[Source] = []
-    for path in sorted(root.glob("*.yaml")):
-        for item in _read_yaml(path) or []:
-            name = item.get("id") if isinstance(item, dict) else None
-            where = f"sources/{path.name}" + (f" [{name}]" if isinstance(name, str) else "")
-            sources.append(_validate(Source, item, where))
-    if not sources:
-        raise KnowledgeError(f"sources: no source files in {root}")
-    duplicates = [sid for sid, n in Counter(s.id for s in sources).items() if n > 1]
-    if duplicates:
-        raise KnowledgeError(f"sources: duplicate source ids {sorted(duplicates)}")
-    return {s.id: s for s in sources}
-
-
-def load(directory: Path | None = None) -> KnowledgeBase:
-    """Read every knowledge file; raise ``KnowledgeError`` naming the file and entry."""
+def load(directory: Path | None = None, evidence: Path | None = None) -> KnowledgeBase:
+    """Read every knowledge file, and the evidence registry it cites (``evidence``, by default
+    the packaged one); raise ``KnowledgeError`` naming the file and entry."""
     root = directory or knowledge_dir()
     if not root.is_dir():
         raise KnowledgeError(f"knowledge directory not found: {root}")
+    try:
+        registry = load_registry(evidence)
+    except EvidenceError as exc:
+        raise KnowledgeError(f"evidence registry: {exc}") from exc
 
     def read(name: str) -> Any:
         path = root / name
@@ -96,8 +76,8 @@ def load(directory: Path | None = None) -> KnowledgeBase:
 
     data = {
         "meta": read("meta.yaml"),
-        "content_hash": content_hash(root),
-        "sources": load_sources(root / "sources"),
+        "content_hash": content_hash(root, evidence or evidence_dir()),
+        "sources": registry.sources,
         "referrals": _keyed(read("referrals.yaml"), "id", "referrals.yaml"),
         "concerns": _keyed(read("concerns.yaml"), "code", "concerns.yaml"),
         "derived": read("derived.yaml"),
@@ -108,7 +88,7 @@ def load(directory: Path | None = None) -> KnowledgeBase:
         "care": read("care.yaml"),
         "imaging": read("imaging.yaml"),
         "surgery": read("surgery.yaml"),
-        "seed_claims": read("seed_claims.yaml"),
+        "seed_claims": registry.seed_claims,
     }
     return _validate(KnowledgeBase, data, "knowledge")  # type: ignore[no-any-return]
 

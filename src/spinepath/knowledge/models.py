@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from spinepath.evidence.models import SeedClaim, Source
 from spinepath.pathway.assessment import CandidacyStatus, Level
 from spinepath.pathway.conditions import Condition, parse
 from spinepath.pathway.facts import FactTerms, fact_domains
@@ -36,26 +37,6 @@ class Entry(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True
     )
-
-
-class Source(Entry):
-    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]*$")
-    citation: str
-    url: str
-    kind: Literal[
-        "guideline",
-        "trial",
-        "review",
-        "cohort",
-        "registry",
-        "patient_information",
-        "quality_measure",
-        "other",
-    ]
-    verification: Literal["verified", "secondary", "unverified"]
-    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
-    pmid: str | None = Field(default=None, pattern=r"^[1-9]\d{0,8}$")
-    note: str | None = None
 
 
 class Referral(Entry):
@@ -341,16 +322,6 @@ class Surgery(Entry):
     lesions: SurgicalLesions
     criteria: list[CriterionDef]
     statuses: list[StatusRule]
-
-
-class SeedClaim(Entry):
-    id: str
-    version: int = Field(ge=1)
-    claim: str
-    seed: str
-    verdict: Literal["contradicted", "overstated", "supported", "unverified"]
-    evidence: str
-    sources: SourceRefs
 
 
 class Meta(Entry):
