@@ -98,6 +98,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/p/{link_token}/result"): "link",
     ("GET", "/p/{link_token}/result/print"): "link",
     ("GET", "/p/{link_token}/result.pdf"): "link",
+    ("GET", "/p/{link_token}/my-decision.pdf"): "link",
     ("GET", "/p/{link_token}/data.json"): "link",
     ("GET", "/p/{link_token}/delete"): "link",
     ("POST", "/p/{link_token}/delete"): "link",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -65,3 +68,37 @@ def test_an_unknown_leaning_is_refused(client: TestClient) -> None:
     refused = client.post(f"/p/{link}/decision-aid", data={"da.leaning": "coin_toss"})
     assert refused.status_code == 422
     assert "Choose one of the options." in refused.text
+
+
+def test_the_patient_downloads_a_one_page_summary_with_their_answers(
+    client: TestClient, tmp_path: Path
+) -> None:
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext is not None, "pdftotext is needed: install poppler-utils (.ci/run does)"
+    link = start(client)
+    page = _sciatica_result(client, link)
+    assert f'href="/p/{link}/my-decision.pdf"' in page
+    client.post(
+        f"/p/{link}/decision-aid",
+        data={
+            "da.leaning": "leaning_surgery",
+            "da.importance.back_to_work": "3",
+            "da.note": "Back to the building site by spring",
+        },
+    )
+    response = client.get(f"/p/{link}/my-decision.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["cache-control"] == "no-store"
+    pdf = tmp_path / "my-decision.pdf"
+    pdf.write_bytes(response.content)
+    out = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, check=True, text=True)
+    text = " ".join(out.stdout.split())
+    assert "I am leaning towards surgery" in text
+    assert "Getting back to work or my usual activities soon: very" in text
+    assert "Back to the building site by spring" in text
+    assert "Questions for my surgeon" in text
+
+
+def test_the_summary_of_another_patient_cannot_be_guessed(client: TestClient) -> None:
+    assert client.get("/p/not-a-real-link/my-decision.pdf").status_code == 404

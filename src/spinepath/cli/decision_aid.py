@@ -142,6 +142,14 @@ def decision_aid_command(
     fragment: Annotated[
         bool, typer.Option("--fragment", help="HTML: a fragment to embed, without <head>.")
     ] = False,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="The one-page 'my decision' summary (options, values, leaning, questions) "
+            "instead of the whole aid; HTML or PDF.",
+        ),
+    ] = False,
     schema: Annotated[
         bool, typer.Option("--schema", help="Print the JSON Schema of the decision aid.")
     ] = False,
@@ -177,6 +185,9 @@ def decision_aid_command(
         _print_checklist(aid)
         return
 
+    if summary:
+        _emit(_render_summary(aid, fmt, fragment=fragment, output=output), output)
+        return
     _emit(_render(aid, fmt, fragment=fragment, output=output), output)
 
 
@@ -201,6 +212,20 @@ def _render(aid: DecisionAid, fmt: AidFormat, *, fragment: bool, output: Path | 
     if output is None and sys.stdout.isatty():
         raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
     return render_pdf(aid)
+
+
+def _render_summary(
+    aid: DecisionAid, fmt: AidFormat, *, fragment: bool, output: Path | None
+) -> bytes:
+    from spinepath.decision_aid import render_summary_html, render_summary_pdf
+
+    if fmt is AidFormat.JSON or fragment:
+        raise _fail("--summary is a page to print: use --format html or --format pdf")
+    if fmt is AidFormat.HTML:
+        return render_summary_html(aid).encode()
+    if output is None and sys.stdout.isatty():
+        raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
+    return render_summary_pdf(aid)
 
 
 def _emit(data: bytes, output: Path | None) -> None:

@@ -2,7 +2,8 @@
 
 The aid itself (options, numbers, icon arrays, sources) comes from ``spinepath.decision_aid``;
 the result page embeds it (``shared.decision_aid_section``); this module records what matters
-to the person and which way they are leaning, and serves the aid's stylesheet.
+to the person and which way they are leaning, gives them a one-page summary to print, and serves
+the aid's stylesheet.
 The leaning is theirs: it is recorded as given, never inferred.
 """
 
@@ -13,9 +14,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from spinepath.decision_aid import DecisionAid, ValuesAnswers, decision_aid_css, with_values
+from spinepath.decision_aid import (
+    DecisionAid,
+    ValuesAnswers,
+    decision_aid_css,
+    render_summary_pdf,
+    with_values,
+)
 from spinepath.decision_aid.render import LEANING_WORDS
 from spinepath.decision_aid.values import IMPORTANCE_LABELS
+from spinepath.extras import needs_extra
 from spinepath.store import repository
 from spinepath.web.deps import DbSession, PatientFromLink, SubmittedForm
 from spinepath.web.pages.shared import (
@@ -81,6 +89,29 @@ def record_values(
         return redirect(patient_url(link_token, "result") + "#decision-aid")
     view = decision_aid_view(aid, answers, errors)
     return result_response(request, link_token, patient, session, record, view, 422)
+
+
+@router.get("/p/{link_token}/my-decision.pdf")
+def my_decision_pdf(link_token: str, patient: PatientFromLink, session: DbSession) -> Response:
+    """The one-page summary to take to the appointment, with the person's saved answers."""
+    record = repository.latest_assessment(session, patient)
+    if record is None:
+        return redirect(patient_url(link_token))
+    assessment = load_assessment(record)
+    aid = build_aid(record, assessment)
+    saved = repository.latest_decision_aid_values(session, patient)
+    if saved is not None:
+        aid = with_values(aid, ValuesAnswers.model_validate(saved.values))
+    with needs_extra("pdf", "The decision summary PDF"):
+        pdf = render_summary_pdf(aid)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": 'attachment; filename="my-decision.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.get(DECISION_AID_CSS_PATH)

@@ -43,6 +43,7 @@ from spinepath.store import repository
 from spinepath.store.models import AssessmentRecord, Patient, ResponseRecord
 from spinepath.web.deps import get_settings_dep
 from spinepath.web.pages.instrument_forms import FOLLOW_UP_INSTRUMENTS, instrument_form
+from spinepath.web.pages.references import patient_references
 from spinepath.web.pages.rendering import render
 from spinepath.web.stored import load_assessment
 
@@ -273,6 +274,7 @@ def result_context(
         "decision_aid_css": DECISION_AID_CSS_PATH,
         "follow_ups": follow_up_overview(session, patient, record, settings),
         "history": repository.list_assessments(session, patient),
+        "sources_cited": patient_references(assessment),
     }
 
 
