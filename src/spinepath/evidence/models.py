@@ -42,7 +42,9 @@ SourceRefs = Annotated[list[str], Field(min_length=1)]
 
 
 class RegistryModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built on first validation, not at import: a knowledge base read back from
+    # the command line's cache (spinepath.cache) never validates its sources again.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Source(RegistryModel):
