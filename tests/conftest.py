@@ -90,15 +90,15 @@ def world(database: Database) -> World:
 
 
 @pytest.fixture
-def sign_in_as(client: TestClient, settings: Settings) -> Callable[[Person | None], TestClient]:
+def sign_in_as(
+    client: TestClient, settings: Settings, database: Database
+) -> Callable[[Person | None], TestClient]:
     """Makes ``client`` carry the session of ``person`` (or no session for None)."""
 
     def sign_in(person: Person | None) -> TestClient:
         client.cookies.clear()
         if person is not None:
-            client.cookies.set(
-                SESSION_COOKIE, session_cookie(settings.secret_key_value(), person.id)
-            )
+            client.cookies.set(SESSION_COOKIE, session_cookie(database, settings, person.id))
         return client
 
     return sign_in

@@ -57,7 +57,16 @@ class Settings(BaseSettings):
         description="Send cookies only over HTTPS. Empty means: yes outside development.",
     )
     session_max_age_seconds: int = Field(
-        default=8 * 3600, ge=60, le=30 * 24 * 3600, description="Clinician session lifetime."
+        default=8 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="Clinician session lifetime from sign-in, however active (absolute timeout).",
+    )
+    session_idle_seconds: int = Field(
+        default=30 * 60,
+        ge=60,
+        le=24 * 3600,
+        description="A clinician session ends after this long without a request (idle timeout).",
     )
     login_rate_limit: int = Field(
         default=5,

@@ -4,8 +4,8 @@ a patient and an API token, and an administrator (fixtures in tests/conftest.py)
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from itsdangerous import TimestampSigner
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.settings import Settings
-from spinepath.store import repository
+from spinepath.store import repository, sessions
 from spinepath.store.db import Database
 from spinepath.store.models import User
 from spinepath.store.passwords import hash_password
@@ -110,14 +110,22 @@ def make_world(database: Database) -> World:
     )
 
 
-def session_cookie(secret: str, user_id: int, signed_in_at: int | None = None) -> str:
-    """A session cookie exactly as the app's SessionMiddleware would sign it."""
-    payload = {
-        "user_id": user_id,
-        "signed_in_at": int(time.time()) if signed_in_at is None else signed_in_at,
-    }
-    data = base64.b64encode(json.dumps(payload).encode())
+def signed_session_cookie(secret: str, token: str) -> str:
+    """A session cookie carrying ``token``, exactly as the app's SessionMiddleware signs it."""
+    data = base64.b64encode(json.dumps({"sid": token}).encode())
     return TimestampSigner(secret).sign(data).decode()
+
+
+def session_cookie(
+    database: Database, settings: Settings, user_id: int, lifetime_seconds: int | None = None
+) -> str:
+    """A live database session for the user, and its signed cookie, as signing in creates."""
+    seconds = settings.session_max_age_seconds if lifetime_seconds is None else lifetime_seconds
+    with database.session() as session:
+        user = session.get(User, user_id)
+        assert user is not None
+        token = sessions.start_session(session, user, lifetime=dt.timedelta(seconds=seconds))
+    return signed_session_cookie(settings.secret_key_value(), token)
 
 
 def save_assessment(database: Database, patient_id: str, intake: dict[str, object]) -> None:

@@ -164,7 +164,13 @@ def _seed(database: Database, world: World) -> None:
 
 
 def _request(
-    client: TestClient, settings: Settings, world: World, persona: Persona, method: str, path: str
+    client: TestClient,
+    settings: Settings,
+    database: Database,
+    world: World,
+    persona: Persona,
+    method: str,
+    path: str,
 ) -> Response:
     links = {"patient_own": world.patient_a.link_token, "patient_other": world.patient_b.link_token}
     people = {
@@ -182,9 +188,7 @@ def _request(
         url = "/static/site.css"
     client.cookies.clear()
     if persona in people:
-        client.cookies.set(
-            SESSION_COOKIE, session_cookie(settings.secret_key_value(), people[persona].id)
-        )
+        client.cookies.set(SESSION_COOKIE, session_cookie(database, settings, people[persona].id))
     if method not in ("POST", "PUT", "PATCH"):
         return client.request(method, url, follow_redirects=False)
     if path.startswith("/api/"):
@@ -213,7 +217,7 @@ def test_no_access_where_none_is_due(
     access = POLICY[(method, path)]
     outcomes: dict[Persona, str] = {}
     for persona in PERSONAS:
-        response = _request(client, settings, world, persona, method, path)
+        response = _request(client, settings, database, world, persona, method, path)
         assert response.status_code < 500, (persona, response.text[:500])
         expected = persona in ALLOWED[access]
         outcomes[persona] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from spinepath.settings import SECRET_KEY_FILE, SecretKeyMissingError, Settings
 from spinepath.web.security import CLIENT_LIMIT_FACTOR, csrf_allows
-from support.web import PASSWORD, Person, World, create_test_app, make_settings
+from support.web import PASSWORD, World, create_test_app, make_settings
 
 LOGIN = "/login"
 
@@ -131,19 +131,6 @@ def test_the_rate_limit_window_passes(strict_client: TestClient, world: World) -
         assert login(strict_client, world.clinician_a.email, PASSWORD) == 429
         traveller.shift(dt.timedelta(seconds=settings.login_rate_window_seconds + 1))
         assert login(strict_client, world.clinician_a.email, PASSWORD) == 303
-
-
-def test_a_session_expires_after_its_lifetime(
-    client: TestClient, world: World, sign_in_as: Callable[[Person | None], TestClient]
-) -> None:
-    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
-    with time_machine.travel(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), tick=False) as traveller:
-        signed_in = sign_in_as(world.clinician_a)
-        assert signed_in.get("/api/v1/patients").status_code == 200
-        traveller.shift(dt.timedelta(seconds=settings.session_max_age_seconds - 60))
-        assert signed_in.get("/api/v1/patients").status_code == 200
-        traveller.shift(dt.timedelta(seconds=120))
-        assert signed_in.get("/api/v1/patients").status_code == 401
 
 
 def test_a_forged_session_cookie_is_ignored(client: TestClient, world: World) -> None:

@@ -196,6 +196,24 @@ class Note(Base):
     author: Mapped[User | None] = relationship(lazy="joined")
 
 
+class UserSession(Base):
+    """A clinician's signed-in session. The cookie carries a random token; only its hash is
+    stored, so the table cannot be used to sign in. Ending a session revokes the row, which
+    ends it for every copy of the cookie."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
 class LoginAttempt(Base):
     """Failed sign-ins, shared by all workers for the rate limit."""
 

@@ -26,6 +26,7 @@ from spinepath.store.models import (
     utcnow,
 )
 from spinepath.store.passwords import hash_password, new_secret_token, token_digest, verify_password
+from spinepath.store.sessions import end_user_sessions
 
 # Prefixes that make leaked tokens recognisable (secret scanners), not secrets themselves.
 LINK_TOKEN_PREFIX = "spl_"  # noqa: S105
@@ -108,6 +109,26 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if user is None or not ok or not user.active:
         return None
     return user
+
+
+def user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise NotFoundError(f"email: no account for {normalise_email(email)}")
+    return user
+
+
+def set_user_active(session: Session, user: User, active: bool) -> None:
+    """Disabling an account also ends every session it has open."""
+    user.active = active
+    if not active:
+        end_user_sessions(session, user.id)
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password ends every session signed in with the old one."""
+    user.password_hash = hash_password(password)
+    end_user_sessions(session, user.id)
 
 
 def user_by_id(session: Session, user_id: int) -> User | None:

@@ -1,34 +1,29 @@
 """Clinician sign-in and sign-out (argon2 password hashes via pwdlib, rate-limited).
 
-The session cookie (Starlette's signed cookie) holds only the user id and the sign-in time;
-a session older than ``session_max_age_seconds`` is refused even if the cookie is still sent.
+The session cookie (Starlette's signed cookie) holds only a random session token. The session
+lives in the database (``store.sessions``): sign-out revokes it, so a copy of the cookie kept
+after sign-out no longer works, and it ends after ``session_idle_seconds`` without a request or
+``session_max_age_seconds`` after sign-in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from fastapi import Request
 from sqlalchemy.orm import Session
 
 from spinepath.settings import Settings
-from spinepath.store import repository
+from spinepath.store import repository, sessions
 from spinepath.store.models import User, utcnow
 from spinepath.store.passwords import hash_password, verify_password
-from spinepath.web.deps import (
-    SESSION_SIGNED_IN_AT_KEY,
-    SESSION_USER_KEY,
-    keep_despite_rollback,
-    session_user_id,
-)
+from spinepath.web.deps import SESSION_TOKEN_KEY, keep_despite_rollback, session_token
 from spinepath.web.security import login_allowed, rate_limit_keys
 
 __all__ = [
     "InvalidCredentialsError",
     "LoginRateLimitedError",
     "hash_password",
-    "session_user_id",
     "sign_in",
     "sign_out",
     "verify_password",
@@ -66,11 +61,19 @@ def sign_in(request: Request, session: Session, email: str, password: str) -> Us
         )
         raise InvalidCredentialsError
     repository.clear_failed_logins(session, keys[:1])
+    old = session_token(request)
+    if old is not None:
+        # A token planted before sign-in must not become a signed-in session (fixation).
+        sessions.end_session(session, old)
     request.session.clear()
-    request.session[SESSION_USER_KEY] = user.id
-    request.session[SESSION_SIGNED_IN_AT_KEY] = int(time.time())
+    lifetime = dt.timedelta(seconds=settings.session_max_age_seconds)
+    request.session[SESSION_TOKEN_KEY] = sessions.start_session(session, user, lifetime=lifetime)
     return user
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, session: Session) -> None:
+    """Ends the session for every copy of its cookie, not only this browser's."""
+    token = session_token(request)
+    if token is not None:
+        sessions.end_session(session, token)
     request.session.clear()

@@ -6,7 +6,7 @@ write is a committed write. Every dependency that hands out a patient records an
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -18,15 +18,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from spinepath.settings import Settings
-from spinepath.store import repository
+from spinepath.store import repository, sessions
 from spinepath.store.db import Database
 from spinepath.store.models import Patient, User
 
 LOGIN_PATH = "/login"
 PATIENT_LINK_PATH = "/p/{link_token}"
 """Where a patient's private link points; the pages serve it."""
-SESSION_USER_KEY = "user_id"
-SESSION_SIGNED_IN_AT_KEY = "signed_in_at"
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 - a cookie key, not a secret
+"""The session cookie (signed by Starlette) carries only this random token; the session itself,
+its user and whether it is still live are in the database (``store.sessions``)."""
 BEARER_PREFIX = "bearer "
 
 
@@ -98,19 +99,12 @@ def _write_all(database: Database, writes: list[WriteAfter]) -> None:
             write(session)
 
 
-def session_user_id(request: Request) -> int | None:
-    """The signed-in user's id, or None when there is no session or it has expired."""
+def session_token(request: Request) -> str | None:
+    """The raw session token from the signed cookie, or None when there is none."""
     if "session" not in request.scope:
         return None
-    user_id = request.session.get(SESSION_USER_KEY)
-    signed_in_at = request.session.get(SESSION_SIGNED_IN_AT_KEY)
-    if not isinstance(user_id, int) or not isinstance(signed_in_at, int):
-        return None
-    settings = get_settings_dep(request)
-    if time.time() - signed_in_at > settings.session_max_age_seconds:
-        request.session.clear()
-        return None
-    return user_id
+    token = request.session.get(SESSION_TOKEN_KEY)
+    return token if isinstance(token, str) else None
 
 
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
@@ -129,8 +123,16 @@ patient or user is still refused before the body is read."""
 
 
 def get_optional_user(request: Request, session: DbSession) -> User | None:
-    user_id = session_user_id(request)
-    return None if user_id is None else repository.user_by_id(session, user_id)
+    token = session_token(request)
+    if token is None:
+        return None
+    settings = get_settings_dep(request)
+    user = sessions.session_user(
+        session, token, idle=dt.timedelta(seconds=settings.session_idle_seconds)
+    )
+    if user is None:
+        request.session.clear()
+    return user
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user, scope="function")]

@@ -101,8 +101,8 @@ def login(request: Request, session: DbSession, form: SubmittedForm) -> Response
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
-    sign_out(request)
+def logout(request: Request, session: DbSession) -> Response:
+    sign_out(request, session)
     return redirect(LOGIN_PATH)
 
 
