@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import httpx2
@@ -137,3 +138,56 @@ def test_a_revoked_token_is_refused(
     assert "revoked" in run(cli, env, "tokens", "list", "--clinic", "North Clinic")[1]
     with database.session() as session:
         assert repository.api_token_by_secret(session, raw_token) is None
+
+
+def test_disabling_an_account_or_setting_a_password_ends_its_sessions(
+    cli: typer.Typer, env: dict[str, str], database: Database
+) -> None:
+    from spinepath.store import sessions
+
+    assert run(cli, env, "clinics", "add", "North Clinic")[0] == 0
+    run(cli, env, "users", "add", "dr@north.example", "--clinic", "North Clinic",
+        "--password", PASSWORD)  # fmt: skip
+    with database.session() as session:
+        user = repository.user_by_email(session, "dr@north.example")
+        for _ in range(2):
+            sessions.start_session(session, user, lifetime=dt.timedelta(hours=1))
+    code, output = run(cli, env, "users", "disable", "dr@north.example")
+    assert code == 0, output
+    with database.session() as session:
+        user = repository.user_by_email(session, "dr@north.example")
+        assert (user.active, sessions.live_sessions(session, user.id)) == (False, 0)
+        sessions.start_session(session, user, lifetime=dt.timedelta(hours=1))
+    assert run(cli, env, "users", "enable", "dr@north.example")[0] == 0
+    code, output = run(
+        cli, env, "users", "set-password", "dr@north.example", "--password", "another long one 7"
+    )
+    assert code == 0, output
+    with database.session() as session:
+        user = repository.user_by_email(session, "dr@north.example")
+        assert user.active
+        assert sessions.live_sessions(session, user.id) == 0
+        assert repository.authenticate(session, "dr@north.example", "another long one 7")
+    assert run(cli, env, "users", "disable", "nobody@north.example")[0] != 0
+
+
+def test_audit_verify_passes_a_clean_log_and_fails_a_changed_one(
+    cli: typer.Typer, env: dict[str, str], database: Database
+) -> None:
+    with database.session() as session:
+        for _ in range(3):
+            repository.record_audit(session, actor_kind="system", actor_id=None, action="read")
+    code, output = run(cli, env, "audit", "verify")
+    assert code == 0, output
+    assert "audit log intact: 3 rows" in output
+    with database.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+        else:
+            connection.exec_driver_sql(
+                "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only"
+            )
+        connection.exec_driver_sql("UPDATE audit_events SET action = 'nothing' WHERE id = 2")
+    code, output = run(cli, env, "audit", "verify")
+    assert code == 1
+    assert "row 2: its contents do not match its hash (changed)" in output

@@ -21,6 +21,7 @@ COMMANDS = {
     "users": "web",
     "clinics": "web",
     "tokens": "web",
+    "audit": "web",
     "score": "instruments",
     "progress": "instruments",
     "instruments": "instruments",

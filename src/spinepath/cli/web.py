@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from spinepath.settings import Settings
+    from spinepath.store.models import User
 
 console = Console(stderr=True)
 
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Clinician and administrator accounts.", no_args_is_help=True)
 clinics_app = typer.Typer(help="Clinics (each sees only its own patients).", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log of access to patient data.", no_args_is_help=True)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -145,6 +147,89 @@ def users_add(
         console.print(f"{user.role} {user.email} created" + (f" in {clinic!r}" if clinic else ""))
 
 
+def _account(session: Session, email: str) -> User:
+    from spinepath.store import repository
+
+    try:
+        return repository.user_by_email(session, email)
+    except LookupError as error:
+        raise _fail(str(error)) from error
+
+
+@users_app.command("disable")
+def users_disable(email: Annotated[str, typer.Argument(help="Sign-in e-mail address.")]) -> None:
+    """Stop an account signing in, and end every session it has open now."""
+    from spinepath.store import repository
+
+    with _database_session() as session:
+        user = _account(session, email)
+        repository.set_user_active(session, user, False)
+        repository.record_audit(
+            session, actor_kind="system", actor_id=None, action="disable_user", route=user.email
+        )
+        console.print(f"{user.email} disabled; its sessions have ended")
+
+
+@users_app.command("enable")
+def users_enable(email: Annotated[str, typer.Argument(help="Sign-in e-mail address.")]) -> None:
+    """Let a disabled account sign in again (its old sessions stay ended)."""
+    from spinepath.store import repository
+
+    with _database_session() as session:
+        user = _account(session, email)
+        repository.set_user_active(session, user, True)
+        repository.record_audit(
+            session, actor_kind="system", actor_id=None, action="enable_user", route=user.email
+        )
+        console.print(f"{user.email} enabled")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: Annotated[str, typer.Argument(help="Sign-in e-mail address.")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SPINEPATH_NEW_USER_PASSWORD",
+            help="New password (prompted when not given; or set SPINEPATH_NEW_USER_PASSWORD).",
+        ),
+    ] = None,
+) -> None:
+    """Set a new password; every session signed in with the old one ends."""
+    from spinepath.store import repository
+
+    if password is None:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with _database_session() as session:
+        user = _account(session, email)
+        repository.set_password(session, user, password)
+        repository.record_audit(
+            session, actor_kind="system", actor_id=None, action="set_password", route=user.email
+        )
+        console.print(f"new password set for {user.email}; its sessions have ended")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain: exit 1 naming each row changed, deleted or moved."""
+    from spinepath.store import audit_chain
+
+    with _database_session() as session:
+        result = audit_chain.verify(session)
+    if not result.intact:
+        err = Console(stderr=True)
+        err.print(
+            f"[red]the audit log has been tampered with ({len(result.problems)} problems):[/]"
+        )
+        for problem in result.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    console.print(
+        f"audit log intact: {result.rows:,} rows; head {result.head} "
+        "(record it elsewhere to detect rows cut from the end)"
+    )
+
+
 @tokens_app.command("create")
 def tokens_create(
     clinic: Annotated[str, typer.Option(help="Clinic the token may read and write.")],
@@ -215,3 +300,4 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(clinics_app, name="clinics")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")

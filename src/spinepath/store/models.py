@@ -39,6 +39,11 @@ NAMING_CONVENTION = {
 }
 
 
+ROW_ID_MAX = 2**31 - 1
+"""The largest integer id a table's ``Integer`` key can hold on every backend (PostgreSQL's int4):
+a query parameter above it is refused as a 422, never sent to the database."""
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -225,7 +230,11 @@ class LoginAttempt(Base):
 
 
 class AuditEvent(Base):
-    """Who read or changed which patient's data. Append-only: triggers forbid UPDATE/DELETE."""
+    """Who read or changed which patient's data, and every sign-in and sign-out.
+
+    Append-only (triggers forbid UPDATE, DELETE and re-using an id) and hash-chained: each row's
+    ``row_hash`` covers its fields and the previous row's hash (``store.audit_chain``), so
+    ``spinepath audit verify`` finds any row changed, deleted or moved."""
 
     __tablename__ = "audit_events"
 
@@ -238,3 +247,5 @@ class AuditEvent(Base):
     clinic_id: Mapped[int | None] = mapped_column(Integer, index=True)
     route: Mapped[str] = mapped_column(String(200), default="")
     outcome: Mapped[str] = mapped_column(String(20), default="ok")
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    row_hash: Mapped[str] = mapped_column(String(64), default="")

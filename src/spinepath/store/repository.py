@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from spinepath.pathway.assessment import Assessment, Level
 from spinepath.pathway.intake import Intake
+from spinepath.store import audit_chain
 from spinepath.store.models import (
     ApiToken,
     AssessmentRecord,
@@ -514,7 +515,9 @@ def record_audit(
         clinic_id=clinic_id,
         route=route[:200],
         outcome=outcome,
+        at=utcnow(),
     )
+    audit_chain.chain(session, event)
     session.add(event)
     session.flush()
     return event

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from spinepath.settings import Settings
 from spinepath.store import repository, sessions
 from spinepath.store.models import User, utcnow
-from spinepath.store.passwords import hash_password, verify_password
+from spinepath.store.passwords import hash_password, token_digest, verify_password
 from spinepath.web.deps import SESSION_TOKEN_KEY, keep_despite_rollback, session_token
 from spinepath.web.security import login_allowed, rate_limit_keys
 
@@ -47,10 +47,13 @@ def sign_in(request: Request, session: Session, email: str, password: str) -> Us
     settings: Settings = request.app.state.settings
     client = request.client.host if request.client else None
     keys = rate_limit_keys(email, client)
+    who = repository.normalise_email(email)
     if not login_allowed(session, settings, keys):
+        _audit_sign_in(request, who, outcome="rate_limited")
         raise LoginRateLimitedError
     user = repository.authenticate(session, email, password)
     if user is None:
+        _audit_sign_in(request, who, outcome="failed")
         # Kept even when the caller answers with an error (and so rolls back).
         forget_before = utcnow() - dt.timedelta(seconds=settings.login_rate_window_seconds)
         keep_despite_rollback(
@@ -68,12 +71,46 @@ def sign_in(request: Request, session: Session, email: str, password: str) -> Us
     request.session.clear()
     lifetime = dt.timedelta(seconds=settings.session_max_age_seconds)
     request.session[SESSION_TOKEN_KEY] = sessions.start_session(session, user, lifetime=lifetime)
+    repository.record_audit(
+        session,
+        actor_kind=user.role,
+        actor_id=user.id,
+        action="sign_in",
+        clinic_id=user.clinic_id,
+        route="POST /login",
+    )
     return user
+
+
+def _audit_sign_in(request: Request, email: str, *, outcome: str) -> None:
+    # A refused sign-in is logged in its own transaction, as the request's is rolled back. The
+    # address is kept only as a digest: enough to see repeated attempts on one account.
+    keep_despite_rollback(
+        request,
+        lambda audit_session: repository.record_audit(
+            audit_session,
+            actor_kind="anonymous",
+            actor_id=token_digest(email)[:16],
+            action="sign_in",
+            route="POST /login",
+            outcome=outcome,
+        ),
+    )
 
 
 def sign_out(request: Request, session: Session) -> None:
     """Ends the session for every copy of its cookie, not only this browser's."""
     token = session_token(request)
     if token is not None:
+        user = sessions.session_user(session, token, idle=dt.timedelta.max)
         sessions.end_session(session, token)
+        if user is not None:
+            repository.record_audit(
+                session,
+                actor_kind=user.role,
+                actor_id=user.id,
+                action="sign_out",
+                clinic_id=user.clinic_id,
+                route="POST /logout",
+            )
     request.session.clear()

@@ -234,6 +234,18 @@ def get_patient_from_link(
     """The patient whose private link is in the path (``{link_token}``); 404 otherwise."""
     patient = repository.patient_by_link(session, link_token)
     if patient is None:
+        # Guessed or stale links are worth seeing in the log; the guess itself is not kept.
+        keep_despite_rollback(
+            request,
+            partial(
+                repository.record_audit,
+                actor_kind="anonymous",
+                actor_id=None,
+                action="open_patient_link",
+                route=f"{request.method} {_route_path(request)}",
+                outcome="not_found",
+            ),
+        )
         raise not_found("this link is not valid; it may have been deleted")
     audit(request, session, actor_kind="patient", actor_id=patient.id, patient=patient)
     return patient

@@ -18,7 +18,7 @@ from spinepath import clock
 from spinepath.decision_aid.render import LEANING_WORDS
 from spinepath.instruments.errors import InstrumentError
 from spinepath.store import repository
-from spinepath.store.models import Patient, User
+from spinepath.store.models import ROW_ID_MAX, Patient, User
 from spinepath.web.auth import InvalidCredentialsError, LoginRateLimitedError, sign_in, sign_out
 from spinepath.web.deps import (
     LOGIN_PATH,
@@ -258,10 +258,26 @@ def audit_log(
     request: Request,
     user: CurrentAdmin,
     session: DbSession,
-    before: int | None = Query(default=None, ge=1),
+    before: int | None = Query(default=None, ge=1, le=ROW_ID_MAX),
     patient: str | None = Query(default=None, max_length=32),
 ) -> Response:
-    events = repository.list_audit(session, patient_id=patient or None, before_id=before, limit=100)
+    # An administrator who belongs to a clinic sees that clinic's events only.
+    events = repository.list_audit(
+        session,
+        patient_id=patient or None,
+        clinic_id=user.clinic_id,
+        before_id=before,
+        limit=100,
+    )
+    repository.record_audit(
+        session,
+        actor_kind="admin",
+        actor_id=user.id,
+        action="read_audit",
+        patient_id=patient or None,
+        clinic_id=user.clinic_id,
+        route=f"GET {AUDIT}",
+    )
     context = {
         **_nav(user),
         "events": events,
