@@ -110,7 +110,7 @@ def test_it_rejects_text_that_is_not_json(app: typer.Typer, runner: CliRunner) -
 def test_it_rejects_a_missing_file(app: typer.Typer, runner: CliRunner) -> None:
     result = runner.invoke(app, ["decision-aid", "no-such-file.json"])
     assert result.exit_code == 2
-    assert "no-such-file.json: no such file" in result.output
+    assert "no-such-file.json: cannot be read (no such file" in result.output
 
 
 def test_it_rejects_an_unknown_format(app: typer.Typer, runner: CliRunner) -> None:

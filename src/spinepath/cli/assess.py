@@ -5,16 +5,26 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, BinaryIO
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from spinepath.cli import report
+from spinepath.cli.files import (
+    EXIT_BAD_INPUT,
+    InputError,
+    atomic_output,
+    count_lines,
+    input_name,
+    lines,
+    open_input,
+    read_text_input,
+)
 from spinepath.cli.options import OutputFormat
 from spinepath.pathway.assessment import Assessment
 from spinepath.pathway.engine import assess
@@ -25,9 +35,6 @@ from spinepath.validation import error_lines
 class SchemaName(StrEnum):
     INTAKE = "intake"
     ASSESSMENT = "assessment"
-
-
-EXIT_BAD_INPUT = 2
 
 
 def parse_intake(text: str, *, source: str = "input") -> Intake:
@@ -46,16 +53,6 @@ def parse_intake(text: str, *, source: str = "input") -> Intake:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def _read_text(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    file = Path(path)
-    if not file.is_file():
-        Console(stderr=True).print(f"[red]{path}: no such file[/]")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    return file.read_text(encoding="utf-8")
-
-
 def emit(assessment: Assessment, fmt: OutputFormat) -> None:
     if fmt is OutputFormat.JSON:
         sys.stdout.write(assessment.model_dump_json(indent=2) + "\n")
@@ -63,22 +60,24 @@ def emit(assessment: Assessment, fmt: OutputFormat) -> None:
         report.print_assessment(assessment, Console())
 
 
-def _ndjson_lines(stream: TextIO) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(stream, start=1):
-        if line.strip():
-            yield number, line
+def _record(line: str | InputError) -> str | list[str]:
+    """The assessment of one line as JSON, or the messages saying why it cannot be assessed."""
+    if isinstance(line, InputError):
+        return [f"input: {line}"]
+    try:
+        intake = Intake.model_validate_json(line)
+    except ValidationError as exc:
+        return error_lines(exc)
+    return assess(intake).model_dump_json()
 
 
-def _count_lines(path: Path) -> int:
-    with path.open("rb") as handle:
-        return sum(1 for line in handle if line.strip())
+def run_batch(
+    source: BinaryIO, write: Callable[[str], object], *, show_progress: bool = True
+) -> tuple[int, int]:
+    """Stream intakes (one JSON per line) to assessments (one JSON per line), via ``write``.
 
-
-def run_batch(source: Path, out: TextIO, *, show_progress: bool = True) -> tuple[int, int]:
-    """Stream intakes (one JSON per line) to assessments (one JSON per line).
-
-    A bad line becomes an error record naming the line and fields; the rest still run.
-    Returns (assessed, failed).
+    A bad line (not UTF-8, too long, not JSON, not a valid intake) becomes an error record naming
+    the line and what is wrong; the rest still run. Returns (assessed, failed).
     """
     from rich.progress import (
         BarColumn,
@@ -89,7 +88,6 @@ def run_batch(source: Path, out: TextIO, *, show_progress: bool = True) -> tuple
     )
 
     err = Console(stderr=True)
-    total = _count_lines(source)
     assessed = failed = 0
     started = time.perf_counter()
     progress = Progress(
@@ -100,24 +98,36 @@ def run_batch(source: Path, out: TextIO, *, show_progress: bool = True) -> tuple
         console=err,
         disable=not show_progress,
     )
-    with progress, source.open(encoding="utf-8") as handle:
-        task = progress.add_task("assess", total=total)
-        for number, line in _ndjson_lines(handle):
-            try:
-                intake = Intake.model_validate_json(line)
-            except ValidationError as exc:
-                failed += 1
-                out.write(json.dumps({"line": number, "errors": error_lines(exc)}) + "\n")
-            else:
-                out.write(assess(intake).model_dump_json() + "\n")
-                assessed += 1
+    with progress:
+        task = progress.add_task("assess", total=count_lines(source))
+        for number, line in lines(source):
             progress.advance(task)
+            if isinstance(line, str) and not line.strip():
+                continue
+            record = _record(line)
+            if isinstance(record, str):
+                write(record + "\n")
+                assessed += 1
+            else:
+                write(json.dumps({"line": number, "errors": record}) + "\n")
+                failed += 1
     elapsed = time.perf_counter() - started
     rate = assessed / elapsed if elapsed > 0 else 0.0
     err.print(
         f"assessed {assessed}, failed {failed} in {elapsed:.2f} s ({rate:,.0f} assessments/s)"
     )
     return assessed, failed
+
+
+def _batch(source: Path, output: Path | None) -> int:
+    """Run a batch to standard output or, all or nothing, to ``output``; the number failed."""
+    with open_input(source) as handle:
+        if output is None:
+            _, failed = run_batch(handle, sys.stdout.write, show_progress=sys.stderr.isatty())
+            return failed
+        with atomic_output(output, inputs=[source]) as out:
+            _, failed = run_batch(handle, lambda text: out.write(text.encode()))
+        return failed
 
 
 app = typer.Typer()
@@ -135,24 +145,21 @@ def assess_command(
         typer.Option("--batch", help="NDJSON file of intakes (one per line) to assess."),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="With --batch: write NDJSON here.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="With --batch: write the NDJSON here, all or nothing; never over the input.",
+        ),
     ] = None,
 ) -> None:
     """Assess an intake: urgency, concerns, pattern, care plan, imaging, surgical candidacy."""
     if batch is not None:
-        if not batch.is_file():
-            Console(stderr=True).print(f"[red]{batch}: no such file[/]")
-            raise typer.Exit(EXIT_BAD_INPUT)
-        if output is None:
-            _, failed = run_batch(batch, sys.stdout, show_progress=sys.stderr.isatty())
-        else:
-            with output.open("w", encoding="utf-8") as out:
-                _, failed = run_batch(batch, out)
-        raise typer.Exit(1 if failed else 0)
+        raise typer.Exit(1 if _batch(batch, output) else 0)
     if file is None:
         Console(stderr=True).print("[red]give an intake FILE, - for standard input, or --batch[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
-    intake = parse_intake(_read_text(file), source=file)
+    intake = parse_intake(read_text_input(file, "intake"), source=input_name(file))
     emit(assess(intake), fmt)
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,48 +12,18 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from spinepath.cli.files import fail, input_name, read_text_input, write_output_atomically
 from spinepath.validation import error_lines
 
 if TYPE_CHECKING:
     from spinepath.decision_aid import ValuesAnswers
     from spinepath.decision_aid.models import DecisionAid
 
-EXIT_BAD_INPUT = 2
-
 
 class AidFormat(StrEnum):
     JSON = "json"
     HTML = "html"
     PDF = "pdf"
-
-
-def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(message, markup=False, highlight=False)
-    return typer.Exit(EXIT_BAD_INPUT)
-
-
-def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    file = Path(path)
-    if not file.is_file():
-        raise _fail(f"{path}: no such file")
-    return file.read_text(encoding="utf-8")
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write all or nothing: a failed run never leaves a half-written file behind."""
-    directory = target.parent if str(target.parent) else Path()
-    if not directory.is_dir():
-        raise _fail(f"-o {target}: directory {directory} does not exist")
-    handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        Path(temp_name).replace(target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def _print_checklist(aid: DecisionAid) -> None:
@@ -170,36 +138,36 @@ def decision_aid_command(
         sys.stdout.write(json.dumps(DecisionAid.model_json_schema(), indent=2) + "\n")
         return
     if file is None:
-        raise _fail("give an intake FILE, or - for standard input (or --schema)")
+        raise fail("give an intake FILE, or - for standard input (or --schema)")
     # The values file is checked before the intake, so a bad --values fails fast.
     answers = _read_values(values) if values is not None else None
-    intake = parse_intake(_read(file), source=file)
+    intake = parse_intake(read_text_input(file, "intake"), source=input_name(file))
     aid = build_decision_aid(intake, assess(intake))
     if answers is not None:
         try:
             aid = with_values(aid, answers)
         except ValueError as exc:
-            raise _fail(f"--values {values}: {exc}") from None
+            raise fail(f"--values {values}: {exc}") from None
 
     if checklist:
         _print_checklist(aid)
         return
 
+    inputs: list[str | Path] = [file] if values is None else [file, values]
     if summary:
-        _emit(_render_summary(aid, fmt, fragment=fragment, output=output), output)
+        _emit(_render_summary(aid, fmt, fragment=fragment, output=output), output, inputs)
         return
-    _emit(_render(aid, fmt, fragment=fragment, output=output), output)
+    _emit(_render(aid, fmt, fragment=fragment, output=output), output, inputs)
 
 
 def _read_values(values: Path) -> ValuesAnswers:
     from spinepath.decision_aid import ValuesAnswers
 
-    if not values.is_file():
-        raise _fail(f"--values {values}: no such file")
+    text = read_text_input(str(values), "values file")
     try:
-        return ValuesAnswers.model_validate_json(values.read_text(encoding="utf-8"))
+        return ValuesAnswers.model_validate_json(text)
     except ValidationError as exc:
-        raise _fail(f"--values {values}: {error_lines(exc)[0]}") from None
+        raise fail(f"--values {values}: {error_lines(exc)[0]}") from None
 
 
 def _render(aid: DecisionAid, fmt: AidFormat, *, fragment: bool, output: Path | None) -> bytes:
@@ -210,7 +178,7 @@ def _render(aid: DecisionAid, fmt: AidFormat, *, fragment: bool, output: Path | 
     if fmt is AidFormat.HTML:
         return render_html(aid, standalone=not fragment).encode()
     if output is None and sys.stdout.isatty():
-        raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
+        raise fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
     return render_pdf(aid)
 
 
@@ -220,18 +188,18 @@ def _render_summary(
     from spinepath.decision_aid import render_summary_html, render_summary_pdf
 
     if fmt is AidFormat.JSON or fragment:
-        raise _fail("--summary is a page to print: use --format html or --format pdf")
+        raise fail("--summary is a page to print: use --format html or --format pdf")
     if fmt is AidFormat.HTML:
         return render_summary_html(aid).encode()
     if output is None and sys.stdout.isatty():
-        raise _fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
+        raise fail("a PDF is binary: give -o FILE.pdf or redirect standard output")
     return render_summary_pdf(aid)
 
 
-def _emit(data: bytes, output: Path | None) -> None:
+def _emit(data: bytes, output: Path | None, inputs: list[str | Path]) -> None:
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        _write_atomically(output, data)
+        write_output_atomically(output, data, inputs=inputs)
         Console(stderr=True).print(f"wrote {output} ({len(data):,} bytes)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -13,6 +12,12 @@ import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from spinepath import clock
+from spinepath.cli.files import (
+    input_name,
+    read_text_input,
+    refuse_overwriting_inputs,
+    write_output_atomically,
+)
 from spinepath.cli.options import OutputFormat
 from spinepath.instruments import catalogue
 from spinepath.instruments.errors import InstrumentError
@@ -68,16 +73,15 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def _read_json(source: str) -> Any:
-    name = "stdin" if source == "-" else source
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as exc:
-        _fail(f"{name}: cannot be read ({exc.strerror})")
+def _read_json(source: str, what: str) -> Any:
+    text = read_text_input(source, what)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        _fail(f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+        _fail(
+            f"{input_name(source)}: not valid JSON "
+            f"(line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        )
 
 
 def _validation_message(name: str, exc: ValidationError) -> str:
@@ -192,7 +196,8 @@ def export_instruments(
     for code, definition in catalogue.definitions().items():
         resource = fhir_export.questionnaire(definition, wordings.get(code))
         path = out / f"Questionnaire-{fhir_export.resource_id(definition)}.json"
-        path.write_text(resource.model_dump_json(indent=2, exclude_none=True) + "\n", "utf-8")
+        data = resource.model_dump_json(indent=2, exclude_none=True) + "\n"
+        write_output_atomically(path, data.encode())
         typer.echo(str(path))
 
 
@@ -238,11 +243,10 @@ def score_command(
 ) -> None:
     """Score one questionnaire response."""
     definition = _definition(instrument)
-    name = "stdin" if file == "-" else file
     try:
-        parsed = ScoreInput.model_validate(_read_json(file))
+        parsed = ScoreInput.model_validate(_read_json(file, "response"))
     except ValidationError as exc:
-        _fail(_validation_message(name, exc))
+        _fail(_validation_message(input_name(file), exc))
     try:
         result = score(definition, parsed.answers)
     except InstrumentError as exc:
@@ -327,12 +331,13 @@ def progress_command(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Change from baseline, MCID responder status, follow-up schedule and a trajectory plot."""
-    name = "stdin" if file == "-" else file
-    data = _read_json(file)
+    if plot is not None:
+        refuse_overwriting_inputs(plot, [file])
+    data = _read_json(file, "list of responses")
     try:
         entries = SERIES_ADAPTER.validate_json(json.dumps(data))
     except ValidationError as exc:
-        _fail(_validation_message(name, exc))
+        _fail(_validation_message(input_name(file), exc))
     as_of = _parse_date("--today", today) if today else clock.today()
     try:
         offsets = parse_schedule(schedule)

@@ -24,6 +24,7 @@ from rich.prompt import Prompt
 from spinepath import knowledge as kb
 from spinepath.cli import report
 from spinepath.cli.assess import emit
+from spinepath.cli.files import write_output_atomically
 from spinepath.cli.options import OutputFormat
 from spinepath.knowledge import KnowledgeBase
 from spinepath.knowledge.models import QuestionDef
@@ -248,7 +249,8 @@ def interview_command(
         Console(stderr=True).print("[red]The interview ended before it was finished.[/]")
         raise typer.Exit(2) from None
     if save is not None:
-        save.write_text(intake.model_dump_json(indent=2, exclude_defaults=True) + "\n")
+        data = intake.model_dump_json(indent=2, exclude_defaults=True) + "\n"
+        write_output_atomically(save, data.encode())
     assessment = assess(intake)
     emit(assessment, fmt)
     if assessment.triage.level is Level.EMERGENCY:
