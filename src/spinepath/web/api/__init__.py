@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from spinepath.web.api import admin, assessments, decision_aids, patients, scores
-from spinepath.web.api.text_guard import reject_nul_characters
+from spinepath.web.api.text_guard import reject_unstorable_text
 from spinepath.web.errors import ErrorResponse
 from spinepath.web.paths import API_PREFIX
 
@@ -18,7 +18,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 api_router = APIRouter(
-    prefix=API_PREFIX, responses=_ERRORS, dependencies=[Depends(reject_nul_characters)]
+    prefix=API_PREFIX, responses=_ERRORS, dependencies=[Depends(reject_unstorable_text)]
 )
 api_router.include_router(assessments.router)
 api_router.include_router(scores.router)
