@@ -34,6 +34,7 @@ from spinepath.web.pages.shared import (
     redirect,
     result_response,
 )
+from spinepath.web.pdf import pdf_response
 from spinepath.web.stored import load_assessment
 
 router = APIRouter(include_in_schema=False)
@@ -103,15 +104,9 @@ def my_decision_pdf(link_token: str, patient: PatientFromLink, session: DbSessio
     if saved is not None:
         aid = with_values(aid, ValuesAnswers.model_validate(saved.values))
     with needs_extra("pdf", "The decision summary PDF"):
-        pdf = render_summary_pdf(aid)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": 'attachment; filename="my-decision.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+        import weasyprint  # noqa: F401 - fails now, inside the request, if the extra is missing
+
+    return pdf_response(lambda: render_summary_pdf(aid), "my-decision.pdf")
 
 
 @router.get(DECISION_AID_CSS_PATH)

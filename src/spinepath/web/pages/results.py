@@ -13,6 +13,7 @@ from spinepath.store import repository
 from spinepath.web.deps import DbSession, PatientFromLink, SubmittedForm
 from spinepath.web.pages.rendering import STATIC_DIR, render, templates
 from spinepath.web.pages.shared import patient_url, redirect, result_context, result_response
+from spinepath.web.pdf import pdf_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,17 +64,14 @@ def result_pdf(
         .get_template("patient/result_print.html")
         .render({**context, "request": request, "pdf": True})
     )
-    pdf = HTML(string=html, base_url=str(STATIC_DIR)).write_pdf(
-        stylesheets=[CSS(filename=str(STATIC_DIR / "site.css"))]
-    )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": 'attachment; filename="spinepath-result.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+
+    def render_pdf() -> bytes:
+        pdf: bytes = HTML(string=html, base_url=str(STATIC_DIR)).write_pdf(
+            stylesheets=[CSS(filename=str(STATIC_DIR / "site.css"))]
+        )
+        return pdf
+
+    return pdf_response(render_pdf, "spinepath-result.pdf")
 
 
 @router.get("/p/{link_token}/data.json")
