@@ -77,6 +77,21 @@ class Settings(BaseSettings):
     login_rate_window_seconds: int = Field(
         default=900, ge=1, le=86400, description="Window of the sign-in rate limit."
     )
+    start_rate_limit: int = Field(
+        default=30,
+        ge=1,
+        le=100_000,
+        description="New patients one client address may start per start window.",
+    )
+    start_rate_limit_total: int = Field(
+        default=2000,
+        ge=1,
+        le=10_000_000,
+        description="New patients all addresses together may start per start window.",
+    )
+    start_rate_window_seconds: int = Field(
+        default=3600, ge=1, le=86400, description="Window of the new-patient rate limits."
+    )
     max_body_bytes: int = Field(
         default=256 * 1024, ge=1024, le=64 * 1024 * 1024, description="Largest request body."
     )

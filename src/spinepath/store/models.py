@@ -220,7 +220,8 @@ class UserSession(Base):
 
 
 class LoginAttempt(Base):
-    """Failed sign-ins, shared by all workers for the rate limit."""
+    """Events that are rate-limited, by hashed key: failed sign-ins and new patients started.
+    Kept in the database so that every worker shares the counts."""
 
     __tablename__ = "login_attempts"
 

@@ -273,3 +273,37 @@ def login_allowed(session: Session, settings: Settings, keys: list[str]) -> bool
         if repository.failed_logins_since(session, key, since) >= limit:
             return False
     return True
+
+
+# Anonymous-write rate limit ---------------------------------------------------------------------
+
+START_CLIENT_KEY = "start-client:"
+START_TOTAL_KEY = "start-total"
+
+
+def start_allowed(session: Session, settings: Settings, client_address: str | None) -> bool:
+    """Whether another patient may be started now: per address, and in total.
+
+    Starting is the one write anyone can make without a link or an account, so both limits
+    apply: one address cannot fill the database, and many addresses together cannot either.
+    Counted in the database, so every worker shares the count.
+    """
+    since = utcnow() - dt.timedelta(seconds=settings.start_rate_window_seconds)
+    if repository.failed_logins_since(session, START_TOTAL_KEY, since) >= (
+        settings.start_rate_limit_total
+    ):
+        return False
+    if client_address is None:
+        return True
+    key = f"{START_CLIENT_KEY}{client_address}"
+    return repository.failed_logins_since(session, key, since) < settings.start_rate_limit
+
+
+def count_start(session: Session, settings: Settings, client_address: str | None) -> None:
+    keys = [START_TOTAL_KEY]
+    if client_address:
+        keys.append(f"{START_CLIENT_KEY}{client_address}")
+    forget = utcnow() - dt.timedelta(
+        seconds=max(settings.start_rate_window_seconds, settings.login_rate_window_seconds)
+    )
+    repository.record_failed_login(session, keys, forget_before=forget)

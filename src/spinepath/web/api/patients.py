@@ -7,9 +7,9 @@ another clinic answers 404, and every access is in the audit log.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from spinepath.decision_aid import build_decision_aid
 from spinepath.decision_aid.models import DecisionAid
@@ -92,10 +92,15 @@ def _response_out(record: ResponseRecord) -> ResponseOut:
     response_model=list[PatientSummary],
     summary="Worklist",
     description="The clinic's patients: emergency first, then most unanswered red-flag "
-    "questions, then newest. Patients who have not finished a questionnaire come last.",
+    "questions, then newest. Patients who have not finished a questionnaire come last. "
+    "Page through with `offset` and `limit` (at most 500).",
 )
 def get_worklist(
-    request: Request, session: DbSession, principal: ClinicPrincipal
+    request: Request,
+    session: DbSession,
+    principal: ClinicPrincipal,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PatientSummary]:
     audit(
         request,
@@ -106,7 +111,8 @@ def get_worklist(
         action="list",
         clinic_id=principal.clinic_id,
     )
-    return [_summary(row) for row in repository.worklist(session, principal.clinic_id)]
+    rows = repository.worklist(session, principal.clinic_id)[offset : offset + limit]
+    return [_summary(row) for row in rows]
 
 
 @router.post(

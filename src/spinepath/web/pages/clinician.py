@@ -106,11 +106,23 @@ def logout(request: Request, session: DbSession) -> Response:
     return redirect(LOGIN_PATH)
 
 
+WORKLIST_PAGE = 50
+"""Rows per worklist page: the most urgent are always on the first."""
+
+
 @router.get(WORKLIST, response_class=HTMLResponse)
-def worklist(request: Request, user: CurrentClinician, session: DbSession) -> Response:
+def worklist(
+    request: Request,
+    user: CurrentClinician,
+    session: DbSession,
+    page: int = Query(default=1, ge=1, le=100_000),
+) -> Response:
     if user.clinic_id is None:
         raise ValueError("user.clinic_id is missing")
-    rows = stopped_first(session, repository.worklist(session, user.clinic_id))
+    everyone = stopped_first(session, repository.worklist(session, user.clinic_id))
+    start = (page - 1) * WORKLIST_PAGE
+    rows = everyone[start : start + WORKLIST_PAGE]
+    pages = max(1, -(-len(everyone) // WORKLIST_PAGE))
     repository.record_audit(
         session,
         actor_kind=user.role,
@@ -119,7 +131,8 @@ def worklist(request: Request, user: CurrentClinician, session: DbSession) -> Re
         clinic_id=user.clinic_id,
         route=f"GET {WORKLIST}",
     )
-    return render(request, "clinic/worklist.html", {**_nav(user), "rows": rows})
+    context = {**_nav(user), "rows": rows, "page": page, "pages": pages, "total": len(everyone)}
+    return render(request, "clinic/worklist.html", context)
 
 
 @dataclass(frozen=True)

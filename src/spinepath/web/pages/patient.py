@@ -33,6 +33,7 @@ from spinepath.web.pages.steps import (
     shown_steps,
     step_index,
 )
+from spinepath.web.security import count_start, start_allowed
 
 REVIEW = "review"
 """Draft step value once every step has been completed."""
@@ -65,7 +66,15 @@ def start_page(request: Request) -> Response:
 
 
 @router.post("/start")
-def start(session: DbSession) -> Response:
+def start(request: Request, session: DbSession, settings: AppSettings) -> Response:
+    client = request.client.host if request.client else None
+    if not start_allowed(session, settings, client):
+        raise HTTPException(
+            status_code=429,
+            detail="Too many new questionnaires have been started. Try again later.",
+            headers={"Retry-After": str(settings.start_rate_window_seconds)},
+        )
+    count_start(session, settings, client)
     patient, link_token = repository.create_patient(session, None)
     repository.save_draft(session, patient, {}, EMERGENCY.slug)
     repository.record_audit(
