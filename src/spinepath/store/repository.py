@@ -26,7 +26,13 @@ from spinepath.store.models import (
     User,
     utcnow,
 )
-from spinepath.store.passwords import hash_password, new_secret_token, token_digest, verify_password
+from spinepath.store.passwords import (
+    hash_password,
+    new_secret_token,
+    token_digest,
+    valid_email,
+    verify_password,
+)
 from spinepath.store.sessions import end_user_sessions
 
 # Prefixes that make leaked tokens recognisable (secret scanners), not secrets themselves.
@@ -79,9 +85,7 @@ def create_user(
     clinic_id: int | None = None,
     name: str = "",
 ) -> User:
-    email = normalise_email(email)
-    if "@" not in email:
-        raise ValueError("email: not an e-mail address")
+    email = valid_email(email)
     if role not in ROLES:
         raise ValueError(f"role: must be one of {', '.join(ROLES)}")
     if role == "clinician" and clinic_id is None:
@@ -91,7 +95,7 @@ def create_user(
     user = User(
         email=email,
         name=name,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, user_inputs=(email, name)),
         role=role,
         clinic_id=clinic_id,
     )
@@ -128,7 +132,7 @@ def set_user_active(session: Session, user: User, active: bool) -> None:
 
 def set_password(session: Session, user: User, password: str) -> None:
     """A new password ends every session signed in with the old one."""
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, user_inputs=(user.email, user.name))
     end_user_sessions(session, user.id)
 
 
