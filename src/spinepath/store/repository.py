@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from spinepath.pathway.assessment import Assessment, Level
@@ -182,6 +182,29 @@ def record_failed_login(
     if forget_before is not None:
         session.execute(delete(LoginAttempt).where(LoginAttempt.at < forget_before))
     session.add_all(LoginAttempt(key=token_digest(key), at=now) for key in keys)
+
+
+def lock_rate_keys(session: Session, keys: list[str]) -> None:
+    """Serialises, until the transaction ends, everyone counting and recording under these keys.
+
+    On SQLite every write transaction is already exclusive (BEGIN IMMEDIATE); on PostgreSQL two
+    sign-ins to one account could otherwise both count the failures before either adds its own.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(keys):  # one order for everyone, so two requests never wait on each other
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": token_digest(key)},
+        )
+
+
+def last_failed_login(session: Session, key: str, since: dt.datetime) -> dt.datetime | None:
+    return session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.key == token_digest(key), LoginAttempt.at >= since
+        )
+    )
 
 
 def failed_logins_since(session: Session, key: str, since: dt.datetime) -> int:

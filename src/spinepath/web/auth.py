@@ -18,7 +18,7 @@ from spinepath.store import repository, sessions
 from spinepath.store.models import User, utcnow
 from spinepath.store.passwords import hash_password, token_digest, verify_password
 from spinepath.web.deps import SESSION_TOKEN_KEY, keep_despite_rollback, session_token
-from spinepath.web.security import login_allowed, rate_limit_keys
+from spinepath.web.security import login_wait_seconds, rate_limit_keys
 
 __all__ = [
     "InvalidCredentialsError",
@@ -35,7 +35,11 @@ class InvalidCredentialsError(Exception):
 
 
 class LoginRateLimitedError(Exception):
-    """Too many failed sign-ins for this e-mail address or client address."""
+    """Too many failed sign-ins for this e-mail address or client address: wait and retry."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"retry after {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
 
 
 def sign_in(request: Request, session: Session, email: str, password: str) -> User:
@@ -48,20 +52,19 @@ def sign_in(request: Request, session: Session, email: str, password: str) -> Us
     client = request.client.host if request.client else None
     keys = rate_limit_keys(email, client)
     who = repository.normalise_email(email)
-    if not login_allowed(session, settings, keys):
+    # Counting and recording happen in the request's own transaction, which the login page
+    # commits whatever the outcome: concurrent attempts are counted one after another, never
+    # all against the same stale count.
+    repository.lock_rate_keys(session, keys)
+    wait = login_wait_seconds(session, settings, keys)
+    if wait > 0:
         _audit_sign_in(request, who, outcome="rate_limited")
-        raise LoginRateLimitedError
+        raise LoginRateLimitedError(wait)
     user = repository.authenticate(session, email, password)
     if user is None:
         _audit_sign_in(request, who, outcome="failed")
-        # Kept even when the caller answers with an error (and so rolls back).
         forget_before = utcnow() - dt.timedelta(seconds=settings.login_rate_window_seconds)
-        keep_despite_rollback(
-            request,
-            lambda failed: repository.record_failed_login(
-                failed, keys, forget_before=forget_before
-            ),
-        )
+        repository.record_failed_login(session, keys, forget_before=forget_before)
         raise InvalidCredentialsError
     repository.clear_failed_logins(session, keys[:1])
     old = session_token(request)

@@ -264,15 +264,38 @@ def rate_limit_keys(email: str, client_address: str | None) -> list[str]:
     return keys
 
 
-def login_allowed(session: Session, settings: Settings, keys: list[str]) -> bool:
-    since = utcnow() - dt.timedelta(seconds=settings.login_rate_window_seconds)
+LOGIN_DELAY_BASE_SECONDS = 1
+"""After the allowed failures, the wait before the next try starts here and doubles each time."""
+
+
+def login_wait_seconds(session: Session, settings: Settings, keys: list[str]) -> int:
+    """How long this sign-in must wait, 0 if it may be tried now.
+
+    A progressive delay, not a lockout: under ``login_rate_limit`` failures (per account; five
+    times that per address) there is no wait; each failure beyond it doubles the wait after the
+    latest failure, up to the window. Someone hammering an account slows it down, but cannot
+    shut its owner out for a fixed quarter of an hour with a handful of guesses.
+    """
+    now = utcnow()
+    window = dt.timedelta(seconds=settings.login_rate_window_seconds)
+    since = now - window
+    wait = dt.timedelta(0)
     for key in keys:
         limit = settings.login_rate_limit
         if key.startswith(CLIENT_KEY):
             limit *= CLIENT_LIMIT_FACTOR
-        if repository.failed_logins_since(session, key, since) >= limit:
-            return False
-    return True
+        failures = repository.failed_logins_since(session, key, since)
+        if failures < limit:
+            continue
+        last = repository.last_failed_login(session, key, since)
+        if last is None:
+            continue
+        delay = min(
+            dt.timedelta(seconds=LOGIN_DELAY_BASE_SECONDS * 2 ** min(failures - limit, 30)),
+            window,
+        )
+        wait = max(wait, last + delay - now)
+    return max(0, int(wait.total_seconds() + 0.999))
 
 
 # Anonymous-write rate limit ---------------------------------------------------------------------

@@ -85,19 +85,25 @@ def login(request: Request, session: DbSession, form: SubmittedForm) -> Response
     if not password:
         errors["password"] = "Enter your password."  # noqa: S105 - a message, not a password
     status = 422
+    headers: dict[str, str] = {}
     if not errors:
         try:
             user = sign_in(request, session, email, password)
-        except LoginRateLimitedError:
-            errors[""] = "Too many failed attempts. Wait a few minutes and try again."
+        except LoginRateLimitedError as wait:
+            seconds = wait.retry_after_seconds
+            when = f"{seconds} seconds" if seconds < 120 else f"{-(-seconds // 60)} minutes"
+            errors[""] = f"Too many failed attempts. Wait {when} and try again."
             status = 429
+            headers["Retry-After"] = str(seconds)
         except InvalidCredentialsError:
             errors["email"] = "The e-mail address or password is not right."
             status = 401
         else:
             return redirect(safe_next(target, home_for(user)))
     context = {"errors": errors, "email": email, "next": safe_next(target, "")}
-    return render(request, "clinic/login.html", context, status)
+    response = render(request, "clinic/login.html", context, status)
+    response.headers.update(headers)
+    return response
 
 
 @router.post("/logout")
