@@ -84,3 +84,32 @@ def test_paging_beyond_the_id_range_is_refused_not_a_server_error(
     client = sign_in_as(world.admin)
     for url in ("/api/v1/audit?before_id=2147483648", "/admin/audit?before=9223372036854775807"):
         assert client.get(url).status_code == 422, url
+
+
+def test_a_refused_write_to_ones_own_patient_still_leaves_an_audit_row(
+    client: TestClient, world: World, database: Database
+) -> None:
+    url = f"/api/v1/patients/{world.patient_a.id}/responses"
+    headers = {"authorization": f"Bearer {world.token_a}"}
+    refused = client.post(
+        url, json={"instrument": "nrs_back", "answers": "not a mapping"}, headers=headers
+    )
+    assert refused.status_code == 422
+    with database.session() as session:
+        rows = [
+            (e.patient_id, e.outcome)
+            for e in repository.list_audit(session, patient_id=world.patient_a.id)
+        ]
+    assert (world.patient_a.id, "refused") in rows
+
+
+def test_an_accepted_request_is_logged_once_and_not_as_refused(
+    client: TestClient, world: World, database: Database
+) -> None:
+    headers = {"authorization": f"Bearer {world.token_a}"}
+    assert client.get(f"/api/v1/patients/{world.patient_a.id}", headers=headers).status_code == 200
+    with database.session() as session:
+        outcomes = [
+            e.outcome for e in repository.list_audit(session, patient_id=world.patient_a.id)
+        ]
+    assert outcomes == ["ok"]

@@ -62,6 +62,9 @@ WriteAfter = Callable[[Session], object]
 _PENDING_KEY = "spinepath.writes_after_transaction"
 
 
+_AUDIT_IF_ROLLED_BACK_KEY = "spinepath.audit_if_rolled_back"
+
+
 def keep_despite_rollback(request: Request, write: WriteAfter) -> None:
     """Queues a write (a refusal's audit event, a failed sign-in) for its own transaction.
 
@@ -83,8 +86,11 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
         try:
             yield session
             await run_in_threadpool(session.commit)
+            request.scope.pop(_AUDIT_IF_ROLLED_BACK_KEY, None)
         except BaseException:
             await run_in_threadpool(session.rollback)
+            for write in request.scope.pop(_AUDIT_IF_ROLLED_BACK_KEY, []):
+                keep_despite_rollback(request, write)
             raise
         finally:
             await run_in_threadpool(session.close)
@@ -213,16 +219,24 @@ def audit(
     outcome: str = "ok",
     clinic_id: int | None = None,
 ) -> None:
-    """Records who touched which patient's data. Route templates only: never the link token."""
-    repository.record_audit(
-        session,
+    """Records who touched which patient's data. Route templates only: never the link token.
+
+    The row is part of the request's transaction. Should that transaction be rolled back (the
+    request was refused after this point: a bad body, a conflict), the same event is written
+    again in its own transaction with the outcome ``refused``, so an attempt leaves a trace.
+    """
+    event = partial(
+        repository.record_audit,
         actor_kind=actor_kind,
         actor_id=actor_id,
         action=action or _action(request),
         patient_id=patient.id if patient else None,
         clinic_id=clinic_id if clinic_id is not None else (patient.clinic_id if patient else None),
         route=f"{request.method} {_route_path(request)}",
-        outcome=outcome,
+    )
+    event(session, outcome=outcome)
+    request.scope.setdefault(_AUDIT_IF_ROLLED_BACK_KEY, []).append(
+        partial(event, outcome="refused")
     )
 
 
