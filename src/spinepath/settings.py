@@ -44,6 +44,17 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL. Empty means a SQLite file `spinepath.db` in data_dir. "
         "PostgreSQL: postgresql+psycopg://user:password@host/dbname.",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+        "believed (comma-separated IPs or networks). Empty: no forwarded header is believed.",
+    )
+    database_runtime_role: str = Field(
+        default="",
+        description="PostgreSQL: the role the app connects as when it is not the owner. "
+        "`spinepath db upgrade`, run as the owner, grants it what the app needs: no UPDATE, "
+        "DELETE or TRUNCATE on the audit log, and nothing it could use to unlock it.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description=f"Signs session cookies; at least {MINIMUM_SECRET_LENGTH} characters. "

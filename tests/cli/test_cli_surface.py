@@ -18,7 +18,7 @@ EXPECTED = {
     "interview": None,
     "kb": {"check", "show"},
     "serve": None,
-    "db": {"upgrade"},
+    "db": {"upgrade", "backup", "restore"},
     "users": {"add", "disable", "enable", "set-password"},
     "clinics": {"add"},
     "tokens": {"create", "list", "revoke"},

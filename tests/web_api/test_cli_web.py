@@ -9,33 +9,12 @@ import httpx2
 import pytest
 import typer
 
-from spinepath.cli import web as cli_web
 from spinepath.store import migrate, repository
 from spinepath.store.db import Database
-from support.cli import cli_runner, command_app
 from support.intakes import low_back_pain
 from support.live_server import live_server
-from support.web import PASSWORD, TEST_SECRET
-
-
-@pytest.fixture
-def cli() -> typer.Typer:
-    return command_app(cli_web.app)
-
-
-@pytest.fixture
-def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "SPINEPATH_ENVIRONMENT": "test",
-        "SPINEPATH_SECRET_KEY": TEST_SECRET,
-        "SPINEPATH_DATABASE_URL": database_url,
-        "SPINEPATH_DATA_DIR": str(tmp_path),
-    }
-
-
-def run(cli: typer.Typer, env: dict[str, str], *args: str) -> tuple[int, str]:
-    result = cli_runner(env).invoke(cli, list(args))
-    return result.exit_code, result.output
+from support.web import PASSWORD
+from web_api.web_cli import run
 
 
 def test_db_upgrade_brings_the_schema_to_head(
@@ -191,3 +170,53 @@ def test_audit_verify_passes_a_clean_log_and_fails_a_changed_one(
     code, output = run(cli, env, "audit", "verify")
     assert code == 1
     assert "row 2: its contents do not match its hash (changed)" in output
+
+
+@pytest.mark.parametrize(
+    ("trusted", "codes"), [("", [303, 429]), ("127.0.0.1", [303, 303])], ids=["none", "loopback"]
+)
+def test_forwarded_addresses_are_believed_only_from_named_proxies(
+    env: dict[str, str], trusted: str, codes: list[int]
+) -> None:
+    settings = {**env, "SPINEPATH_START_RATE_LIMIT": "1", "SPINEPATH_TRUSTED_PROXIES": trusted}
+    with live_server(settings, workers=1) as server:
+        answers = [
+            httpx2.post(
+                f"{server.url}/start", headers={"X-Forwarded-For": address}, follow_redirects=False
+            ).status_code
+            for address in ("203.0.113.1", "203.0.113.2")
+        ]
+    # Untrusted, both requests come from the same place, 127.0.0.1, and share one limit.
+    assert answers == codes
+
+
+def test_db_upgrade_grants_the_runtime_role_only_what_the_app_needs(
+    cli: typer.Typer, env: dict[str, str], database: Database
+) -> None:
+    from sqlalchemy import text
+
+    role = "spinepath_upgrade_test"
+    if database.engine.dialect.name == "sqlite":
+        code, output = run(cli, {**env, "SPINEPATH_DATABASE_RUNTIME_ROLE": role}, "db", "upgrade")
+        assert code != 0
+        assert "PostgreSQL feature" in output
+        return
+    with database.engine.begin() as connection:
+        if not connection.execute(
+            text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
+        ).scalar():
+            connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+    code, output = run(cli, {**env, "SPINEPATH_DATABASE_RUNTIME_ROLE": role}, "db", "upgrade")
+    assert code == 0, output
+    assert f"granted {role}" in output
+    with database.engine.connect() as connection:
+        allowed = connection.execute(
+            text(
+                "SELECT has_table_privilege(:r, 'audit_events', 'INSERT'), "
+                "has_table_privilege(:r, 'audit_events', 'UPDATE'), "
+                "has_table_privilege(:r, 'audit_events', 'DELETE'), "
+                "has_table_privilege(:r, 'patients', 'UPDATE')"
+            ),
+            {"r": role},
+        ).one()
+    assert tuple(allowed) == (True, False, False, True)

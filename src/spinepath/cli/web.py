@@ -1,15 +1,18 @@
-"""Commands of the web app: serve, db upgrade, clinics add, users add, tokens create."""
+"""Commands of the web app: serve, db upgrade/backup/restore, clinics add, users add, tokens
+create."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from spinepath.validation import error_lines
 
@@ -51,6 +54,7 @@ def serve(
 ) -> None:
     """Start the web app (patient questionnaire, clinician workspace, REST API)."""
     import uvicorn
+    from sqlalchemy.exc import OperationalError
 
     from spinepath.store import migrate
     from spinepath.store.db import Database
@@ -70,6 +74,9 @@ def serve(
             migrate.upgrade(database)
         elif not migrate.is_up_to_date(database):
             raise _fail("the database schema is not up to date: run `spinepath db upgrade` first")
+    except OperationalError as error:
+        # A read-only or full disk, a database server that is down: say so, not a traceback.
+        raise _fail(f"the database is not available ({error.orig or error})") from None
     finally:
         database.dispose()
     console.print(
@@ -77,7 +84,8 @@ def serve(
         f" ({settings.workers} worker{'s' if settings.workers > 1 else ''}; API docs at /docs)"
     )
     uvicorn.run(
-        "spinepath.web.app:create_app",
+        # Its workers end when this process does, however it ends (spinepath.web.workers).
+        "spinepath.web.workers:create_worker_app",
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -85,6 +93,10 @@ def serve(
         log_level="info",
         # The access log would hold patients' private links (/p/<token>), so it stays off.
         access_log=False,
+        # X-Forwarded-For decides the client address the rate limits count by: believe it only
+        # from the proxies the operator names, never from whoever can reach the port.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 
@@ -94,12 +106,121 @@ def db_upgrade() -> None:
     from spinepath.store import migrate
     from spinepath.store.db import Database
 
-    database = Database.from_settings(_settings())
+    settings = _settings()
+    database = Database.from_settings(settings)
     try:
         migrate.upgrade(database)
         console.print(f"database at revision {migrate.current_revision(database)}")
+        if settings.database_runtime_role:
+            from spinepath.store import roles
+
+            try:
+                roles.grant_runtime_role(database, settings.database_runtime_role)
+            except ValueError as error:
+                raise _fail(str(error)) from error
+            console.print(
+                f"granted {settings.database_runtime_role}: read and write, but only add to the "
+                "audit log"
+            )
     finally:
         database.dispose()
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Backup file to write (replaced all or nothing).")],
+) -> None:
+    """Back up the database to FILE while the app may be running.
+
+    SQLite: one consistent copy through SQLite's backup API. PostgreSQL: pg_dump in its custom
+    format, the password passed in PGPASSWORD, never on the command line.
+    """
+    from spinepath.store import backup
+
+    settings = _settings()
+    with _backup_errors():
+        if settings.is_sqlite:
+            database = backup.sqlite_file(settings.database_url)
+            revision = backup.backup_sqlite(database, file, progress=_progress("backing up"))
+            source = str(database)
+        else:
+            source = _announce(f"pg_dump --format=custom --file {file}", settings.database_url)
+            revision = backup.backup_postgres(settings.database_url, file)
+    console.print(
+        f"backed up {source} to {file} (schema revision {revision or 'none'})", markup=False
+    )
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `spinepath db backup`.")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace a database that already holds data (stop spinepath serve first).",
+        ),
+    ] = False,
+) -> None:
+    """Replace the database with the backup FILE, all or nothing.
+
+    The backup must be spinepath's at a schema revision this version knows. An existing
+    database is replaced only with --force: stop `spinepath serve` first.
+    """
+    from spinepath.store import backup, migrate
+
+    settings = _settings()
+    with _backup_errors():
+        if settings.is_sqlite:
+            database = backup.sqlite_file(settings.database_url)
+            revision = backup.restore_sqlite(file, database, force=force)
+            target = str(database)
+        else:
+            target = _announce(
+                f"pg_restore --clean --if-exists --no-owner --single-transaction {file}",
+                settings.database_url,
+            )
+            revision = backup.restore_postgres(settings.database_url, file, force=force)
+    console.print(f"restored {file} into {target} (schema revision {revision})", markup=False)
+    if revision != migrate.head_revision():
+        console.print("its schema is behind this version: run `spinepath db upgrade`")
+
+
+def _announce(command: str, url: str) -> str:
+    """Says which command runs on which database, the password hidden; returns the latter."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    where = parsed.render_as_string(hide_password=True)
+    secret = " (its password goes in PGPASSWORD, not the command line)" if parsed.password else ""
+    console.print(f"running {command} on {where}{secret}", markup=False, highlight=False)
+    return where
+
+
+@contextmanager
+def _backup_errors() -> Iterator[None]:
+    from spinepath.store import backup
+
+    try:
+        yield
+    except backup.BackupError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        # A missing program is the machine's setup, not this database: a distinct status.
+        raise typer.Exit(2 if isinstance(error, backup.ToolMissingError) else 1) from None
+
+
+def _progress(doing: str) -> Callable[[int, int], None]:
+    """Prints how far a long copy has gone, every tenth; a copy done in one step prints nothing."""
+    shown = -1
+
+    def show(done: int, total: int) -> None:
+        nonlocal shown
+        tenth = done * 10 // max(total, 1)
+        if (shown >= 0 or done < total) and tenth != shown:
+            shown = tenth
+            console.print(f"{doing}: {tenth * 10}% ({done:,} of {total:,} pages)")
+
+    return show
 
 
 @clinics_app.command("add")

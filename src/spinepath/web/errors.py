@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -11,12 +12,17 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spinepath.extras import MissingExtraError
 from spinepath.validation import error_message, field_path
 from spinepath.web.deps import LOGIN_PATH, NotAuthenticatedError
 from spinepath.web.paths import is_api_path
+
+DATABASE_UNAVAILABLE = "the database is not available"
+
+_log = logging.getLogger(__name__)
 
 
 class ErrorItem(BaseModel):
@@ -88,7 +94,21 @@ async def _on_missing_extra(request: Request, exc: Exception) -> Response:
     return await _on_http_error(request, StarletteHTTPException(501, detail=str(exc)))
 
 
+async def _on_database_unavailable(request: Request, exc: Exception) -> Response:
+    """A database that cannot be reached or written (read-only, disk full, server down): 503.
+
+    The transaction was rolled back, so nothing half-done is kept; the cause goes to the log,
+    not to the client.
+    """
+    if not isinstance(exc, OperationalError):
+        raise TypeError(f"expected OperationalError, got {type(exc).__name__}")
+    _log.error("the database is not available: %s", exc.orig or exc)
+    unavailable = StarletteHTTPException(503, detail=DATABASE_UNAVAILABLE)
+    return await _on_http_error(request, unavailable)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(MissingExtraError, _on_missing_extra)
+    app.add_exception_handler(OperationalError, _on_database_unavailable)
