@@ -74,6 +74,15 @@ def database(settings: Settings) -> Iterator[Database]:
 
 
 @pytest.fixture
+def owner_database(database_url: str) -> Iterator[Database]:
+    """The test database as its owner: for tests that play someone with more rights than the
+    app (on SQLite, the same file)."""
+    db = Database.from_url(test_databases.owner_url(database_url))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
 def app(settings: Settings) -> FastAPI:
     return create_test_app(settings)
 

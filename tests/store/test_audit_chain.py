@@ -62,36 +62,38 @@ def test_an_empty_log_verifies(database: Database) -> None:
     assert (result.intact, result.rows, result.head) == (True, 0, audit_chain.GENESIS)
 
 
-def test_an_edited_row_is_found(database: Database) -> None:
+def test_an_edited_row_is_found(database: Database, owner_database: Database) -> None:
     _record(database, 5)
-    _tamper(database, "UPDATE audit_events SET patient_id = 'someone-else' WHERE id = 3")
+    _tamper(owner_database, "UPDATE audit_events SET patient_id = 'someone-else' WHERE id = 3")
     result = _verify(database)
     assert not result.intact
     assert result.problems == ["row 3: its contents do not match its hash (changed)"]
 
 
-def test_a_deleted_row_is_found(database: Database) -> None:
+def test_a_deleted_row_is_found(database: Database, owner_database: Database) -> None:
     _record(database, 5)
-    _tamper(database, "DELETE FROM audit_events WHERE id = 2")
+    _tamper(owner_database, "DELETE FROM audit_events WHERE id = 2")
     result = _verify(database)
     assert result.rows == 4
     assert any(p.startswith("row 3: does not follow row 1") for p in result.problems)
 
 
-def test_deleting_the_newest_rows_is_found_against_a_recorded_head(database: Database) -> None:
+def test_deleting_the_newest_rows_is_found_against_a_recorded_head(
+    database: Database, owner_database: Database
+) -> None:
     _record(database, 5)
     head = _verify(database).head
-    _tamper(database, "DELETE FROM audit_events WHERE id = 5")
+    _tamper(owner_database, "DELETE FROM audit_events WHERE id = 5")
     result = _verify(database)
     assert result.intact  # the chain itself still links up...
     assert result.head != head  # ...so the head recorded elsewhere is what shows the cut
 
 
-def test_reordered_rows_are_found(database: Database) -> None:
+def test_reordered_rows_are_found(database: Database, owner_database: Database) -> None:
     _record(database, 4)
     # Swap the contents (hashes included) of rows 2 and 3 by moving them through a free id.
     _tamper(
-        database,
+        owner_database,
         "UPDATE audit_events SET id = 100 WHERE id = 2",
         "UPDATE audit_events SET id = 2 WHERE id = 3",
         "UPDATE audit_events SET id = 3 WHERE id = 100",
@@ -135,12 +137,14 @@ def test_concurrent_writers_keep_one_chain(database: Database) -> None:
     assert result.intact, result.problems
 
 
-def test_upgrading_chains_the_rows_written_before_the_chain_existed(database: Database) -> None:
+def test_upgrading_chains_the_rows_written_before_the_chain_existed(
+    database: Database, owner_database: Database
+) -> None:
     config = migrate.alembic_config()
-    with database.engine.begin() as connection:
+    with owner_database.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0002")
-    with database.engine.begin() as connection:
+    with owner_database.engine.begin() as connection:
         for number in range(3):
             connection.execute(
                 text(
@@ -149,7 +153,7 @@ def test_upgrading_chains_the_rows_written_before_the_chain_existed(database: Da
                 ),
                 {"at": f"2030-01-0{number + 1} 10:00:00.123456", "n": str(number)},
             )
-    migrate.upgrade(database)
+    migrate.upgrade(owner_database)
     result = _verify(database)
     assert result.rows == 3
     assert result.intact, result.problems

@@ -64,10 +64,16 @@ def test_a_patient_cannot_point_at_a_missing_clinic(database: Database) -> None:
 @pytest.mark.parametrize(
     "statement", ["UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"]
 )
-def test_the_audit_log_refuses_updates_and_deletes(database: Database, statement: str) -> None:
+def test_the_audit_log_refuses_updates_and_deletes(
+    database: Database, owner_database: Database, statement: str
+) -> None:
     with database.session() as session:
         repository.record_audit(session, actor_kind="system", actor_id=None, action="read")
-    with pytest.raises(DBAPIError, match="append-only"), database.session() as session:
+    # The app's own connection is refused (on PostgreSQL its role has no such privilege)...
+    with pytest.raises(DBAPIError), database.session() as session:
+        session.execute(text(statement))
+    # ...and so is the owner's, by the append-only triggers.
+    with pytest.raises(DBAPIError, match="append-only"), owner_database.session() as session:
         session.execute(text(statement))
     with database.session() as session:
         assert [e.action for e in repository.list_audit(session)] == ["read"]

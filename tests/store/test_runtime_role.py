@@ -20,7 +20,8 @@ ROLE = "spinepath_app_test"
 def runtime(postgres_cluster: test_databases.PostgresCluster | None) -> Iterator[Database]:
     if postgres_cluster is None:
         pytest.skip(f"{test_databases.SKIP_POSTGRES}=1")
-    with test_databases.postgres_database_url(postgres_cluster) as owner_url:
+    with test_databases.postgres_database_url(postgres_cluster) as app_url:
+        owner_url = test_databases.owner_url(app_url)
         owner = Database.from_url(owner_url)
         with owner.engine.begin() as connection:
             exists = connection.execute(

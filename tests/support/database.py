@@ -5,6 +5,10 @@ root, so it runs as the ``postgres`` user when the tests run as root), listens o
 socket in a temporary directory, and is removed at the end. Each test gets a fresh database
 copied from a migrated template, so tests never see each other's rows.
 
+The app connects as ``APP_ROLE``, a role that owns nothing and may only add to the audit log
+(``spinepath.store.roles``), as a production set-up should; the migrations and the tests that
+play a database owner or an attacker with owner rights use ``owner_url``.
+
 Set ``SPINEPATH_TEST_SKIP_POSTGRES=1`` to run without PostgreSQL; without it, missing binaries
 fail the run loudly.
 """
@@ -25,13 +29,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from spinepath.store import migrate
+from spinepath.store import migrate, roles
 from spinepath.store.db import Database
 
 PG_BIN = Path(os.environ.get("SPINEPATH_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "postgres"
 PG_PORT = 5432
 TEMPLATE_DB = "spinepath_template"
+APP_ROLE = "spinepath_app"
 SKIP_POSTGRES = "SPINEPATH_TEST_SKIP_POSTGRES"
 
 
@@ -40,8 +45,13 @@ class PostgresCluster:
     base: Path
     socket_dir: Path
 
-    def url(self, dbname: str) -> str:
-        return f"postgresql+psycopg://{PG_USER}@/{dbname}?host={self.socket_dir}&port={PG_PORT}"
+    def url(self, dbname: str, user: str = PG_USER) -> str:
+        return f"postgresql+psycopg://{user}@/{dbname}?host={self.socket_dir}&port={PG_PORT}"
+
+
+def owner_url(url: str) -> str:
+    """The same database as its owner (the app's URL connects as ``APP_ROLE``)."""
+    return url.replace(f"://{APP_ROLE}@", f"://{PG_USER}@", 1)
 
 
 def _as_postgres_user(command: list[str]) -> list[str]:
@@ -119,9 +129,12 @@ def postgres_cluster() -> Iterator[PostgresCluster | None]:
         admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+            connection.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN"))
         admin.dispose()
         template = Database.from_url(cluster.url(TEMPLATE_DB))
         migrate.upgrade(template)
+        # The grants are kept in the template's catalogue, so every copy carries them.
+        roles.grant_runtime_role(template, APP_ROLE)
         template.dispose()
         yield cluster
     finally:
@@ -156,7 +169,7 @@ def postgres_database_url(cluster: PostgresCluster) -> Iterator[str]:
             text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB} STRATEGY FILE_COPY")
         )
     try:
-        yield cluster.url(name)
+        yield cluster.url(name, user=APP_ROLE)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

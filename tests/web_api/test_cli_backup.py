@@ -18,17 +18,24 @@ from sqlalchemy.engine import make_url
 
 from spinepath.store import backup
 from spinepath.store.db import Database
+from support.database import owner_url
 from support.database_content import assert_chain_intact, cli_env, contents, seed, write_one
 from web_api.web_cli import run
 
 _fresh_names = itertools.count()
 
 
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Backing up and restoring are the database owner's jobs, not the app's."""
+    return cli_env(owner_url(database_url), tmp_path)
+
+
 @contextmanager
 def fresh_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A new, empty place to restore into on the same backend: a file not made yet, or an empty
-    PostgreSQL database on the same server."""
-    url = make_url(database_url)
+    PostgreSQL database on the same server, the owner's to restore into."""
+    url = make_url(owner_url(database_url))
     if url.get_backend_name() == "sqlite":
         yield f"sqlite+pysqlite:///{tmp_path / 'restored' / 'spinepath.db'}"
         return
@@ -124,10 +131,15 @@ def test_restoring_over_an_existing_database_needs_force(
 
 
 def test_a_backup_at_a_revision_this_version_does_not_know_is_refused(
-    cli: typer.Typer, env: dict[str, str], database: Database, database_url: str, tmp_path: Path
+    cli: typer.Typer,
+    env: dict[str, str],
+    database: Database,
+    owner_database: Database,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
     seed(database)
-    with database.engine.begin() as connection:
+    with owner_database.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0999_future'"))
     code, output = run(cli, env, "db", "backup", str(tmp_path / "b"))
     assert code == 0, output

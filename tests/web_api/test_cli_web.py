@@ -11,6 +11,7 @@ import typer
 
 from spinepath.store import migrate, repository
 from spinepath.store.db import Database
+from support.database import owner_url
 from support.intakes import low_back_pain
 from support.live_server import live_server
 from support.web import PASSWORD
@@ -151,7 +152,7 @@ def test_disabling_an_account_or_setting_a_password_ends_its_sessions(
 
 
 def test_audit_verify_passes_a_clean_log_and_fails_a_changed_one(
-    cli: typer.Typer, env: dict[str, str], database: Database
+    cli: typer.Typer, env: dict[str, str], database: Database, owner_database: Database
 ) -> None:
     with database.session() as session:
         for _ in range(3):
@@ -159,7 +160,7 @@ def test_audit_verify_passes_a_clean_log_and_fails_a_changed_one(
     code, output = run(cli, env, "audit", "verify")
     assert code == 0, output
     assert "audit log intact: 3 rows" in output
-    with database.engine.begin() as connection:
+    with owner_database.engine.begin() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("DROP TRIGGER audit_events_no_update")
         else:
@@ -191,11 +192,13 @@ def test_forwarded_addresses_are_believed_only_from_named_proxies(
 
 
 def test_db_upgrade_grants_the_runtime_role_only_what_the_app_needs(
-    cli: typer.Typer, env: dict[str, str], database: Database
+    cli: typer.Typer, env: dict[str, str], owner_database: Database, database_url: str
 ) -> None:
     from sqlalchemy import text
 
     role = "spinepath_upgrade_test"
+    database = owner_database
+    env = {**env, "SPINEPATH_DATABASE_URL": owner_url(database_url)}
     if database.engine.dialect.name == "sqlite":
         code, output = run(cli, {**env, "SPINEPATH_DATABASE_RUNTIME_ROLE": role}, "db", "upgrade")
         assert code != 0
