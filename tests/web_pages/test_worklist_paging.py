@@ -53,3 +53,28 @@ def test_api_paging_covers_every_patient_once(
     assert (
         client.get("/api/v1/patients?limit=501", headers=bearer(world.token_a)).status_code == 422
     )
+
+
+def test_every_patient_list_in_the_api_pages(
+    client: TestClient, world: World, database: Database
+) -> None:
+    headers = bearer(world.token_a)
+    base = f"/api/v1/patients/{world.patient_a.id}"
+    for number in range(3):
+        client.post(f"{base}/notes", json={"text": f"note {number}"}, headers=headers)
+        client.post(
+            f"{base}/responses",
+            json={"instrument": "nrs_back", "answers": {"intensity": number}},
+            headers=headers,
+        )
+    for kind in ("notes", "responses"):
+        everything = client.get(f"{base}/{kind}?limit=500", headers=headers).json()
+        assert len(everything) == 3, kind
+        paged = [
+            row
+            for offset in range(0, 3, 2)
+            for row in client.get(f"{base}/{kind}?offset={offset}&limit=2", headers=headers).json()
+        ]
+        assert paged == everything, kind
+        assert client.get(f"{base}/{kind}?limit=501", headers=headers).status_code == 422
+    assert client.get(f"{base}/assessments?offset=-1", headers=headers).status_code == 422

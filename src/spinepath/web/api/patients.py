@@ -162,13 +162,21 @@ def export_patient(session: DbSession, patient: ClinicPatient) -> dict[str, Any]
     return repository.export_patient(session, patient)
 
 
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Rows to return (at most 500).")]
+
+
 @router.get(
     "/{patient_id}/assessments",
     response_model=list[AssessmentOut],
     summary="Assessments, oldest first",
+    description="Page through with `offset` and `limit`.",
 )
-def list_assessments(session: DbSession, patient: ClinicPatient) -> list[AssessmentOut]:
-    return [_assessment_out(r) for r in repository.list_assessments(session, patient)]
+def list_assessments(
+    session: DbSession, patient: ClinicPatient, offset: Offset = 0, limit: Limit = 100
+) -> list[AssessmentOut]:
+    records = repository.list_assessments(session, patient)[offset : offset + limit]
+    return [_assessment_out(r) for r in records]
 
 
 @router.post(
@@ -186,11 +194,17 @@ def post_assessment(session: DbSession, patient: ClinicPatient, intake: Intake) 
     "/{patient_id}/responses",
     response_model=list[ResponseOut],
     summary="Questionnaire responses, oldest first",
+    description="Page through with `offset` and `limit`.",
 )
 def list_responses(
-    session: DbSession, patient: ClinicPatient, instrument: str | None = None
+    session: DbSession,
+    patient: ClinicPatient,
+    instrument: Annotated[str | None, Query(max_length=40)] = None,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> list[ResponseOut]:
-    return [_response_out(r) for r in repository.list_responses(session, patient, instrument)]
+    records = repository.list_responses(session, patient, instrument)[offset : offset + limit]
+    return [_response_out(r) for r in records]
 
 
 @router.post(
@@ -212,8 +226,15 @@ def post_response(session: DbSession, patient: ClinicPatient, body: ResponseIn) 
     return _response_out(record)
 
 
-@router.get("/{patient_id}/notes", response_model=list[NoteOut], summary="Clinical notes")
-def list_notes(session: DbSession, patient: ClinicPatient) -> list[NoteOut]:
+@router.get(
+    "/{patient_id}/notes",
+    response_model=list[NoteOut],
+    summary="Clinical notes",
+    description="Page through with `offset` and `limit`.",
+)
+def list_notes(
+    session: DbSession, patient: ClinicPatient, offset: Offset = 0, limit: Limit = 100
+) -> list[NoteOut]:
     return [
         NoteOut(
             id=n.id,
@@ -221,7 +242,7 @@ def list_notes(session: DbSession, patient: ClinicPatient) -> list[NoteOut]:
             author=n.author.name or n.author.email if n.author else None,
             text=n.text,
         )
-        for n in repository.list_notes(session, patient)
+        for n in repository.list_notes(session, patient)[offset : offset + limit]
     ]
 
 
