@@ -18,6 +18,7 @@ from spinepath.settings import Settings
 from spinepath.store.db import Database
 from support import database as test_databases
 from support.cli import cli_runner
+from support.mail import SmtpServer, smtp_server
 from support.web import (
     SESSION_COOKIE,
     Person,
@@ -27,6 +28,7 @@ from support.web import (
     make_world,
     session_cookie,
 )
+from support.webhooks import Receiver, webhook_receiver
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +118,17 @@ def sign_in_as(
 @pytest.fixture
 def runner() -> CliRunner:
     return cli_runner()
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (STARTTLS required) that keeps what it receives."""
+    with smtp_server(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback that keeps each POST."""
+    with webhook_receiver() as found:
+        yield found

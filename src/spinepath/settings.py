@@ -113,12 +113,74 @@ class Settings(BaseSettings):
     )
     instrument_wording_dir: Path | None = Field(
         default=None,
-        description="Directory with licensed questionnaire wording files, when not bundled.",
+        description="Directory of site questionnaire wording files (licensed text, or a "
+        "replacement for bundled wording). Empty: the `wording` directory in data_dir.",
     )
     public_url: str = Field(
         default="",
         description="Base URL used in invitation links, e.g. https://spine.example.org. "
         "Empty means the URL of the request.",
+    )
+
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server for alert and reminder e-mails. Empty: no e-mail is sent (the "
+        "messages wait in the outbox until a server is set).",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (upgrade a plain connection, port 587), tls (TLS from the start, "
+        "port 465) or none (only for a relay on the same machine). Certificates are verified.",
+    )
+    smtp_username: str = Field(default="", description="SMTP user name; empty: no login.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str = Field(
+        default="", description="From address of e-mails, e.g. spinepath@clinic.example.org."
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="Extra CA certificate(s) to trust for the SMTP server (PEM), for a private CA.",
+    )
+    smtp_timeout_seconds: float = Field(default=30, gt=0, le=300, description="SMTP timeout.")
+    worker: bool = Field(
+        default=True,
+        description="`spinepath serve` also runs the delivery worker (alerts, reminders). Turn "
+        "off when `spinepath worker` runs as its own service.",
+    )
+    worker_poll_seconds: float = Field(
+        default=2.0, gt=0, le=3600, description="How often the worker looks for work."
+    )
+    delivery_max_attempts: int = Field(
+        default=12,
+        ge=1,
+        le=100,
+        description="Attempts before a message is marked failed (backoff doubles from 30 s to "
+        "at most an hour between attempts, about 8 hours in all).",
+    )
+    delivery_claim_seconds: int = Field(
+        default=120,
+        ge=5,
+        le=3600,
+        description="How long a worker holds a message it is sending; if the worker dies, "
+        "another sends the message after this.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, le=120, description="Timeout of one webhook request."
+    )
+    abandoned_stop_alert_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=24 * 60,
+        description="A questionnaire left this long at an emergency red flag, before saying when "
+        "it began, raises an alert as if it had stopped there (unknown counts as recent).",
+    )
+    reminder_repeat_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="Days after a first reminder when a second is sent if the questionnaire is "
+        "still not done. No more than two reminders per due date.",
     )
 
     @model_validator(mode="after")

@@ -19,13 +19,15 @@ EXPECTED = {
     "kb": {"check", "show"},
     "serve": None,
     "db": {"upgrade", "backup", "restore"},
-    "users": {"add", "disable", "enable", "set-password"},
-    "clinics": {"add"},
+    "users": {"add", "disable", "enable", "set-password", "list", "end-sessions"},
+    "clinics": {"add", "list"},
     "tokens": {"create", "list", "revoke"},
     "audit": {"verify"},
+    "worker": None,
+    "alerts": {"add-email", "add-webhook", "list", "disable", "outbox"},
     "score": None,
     "progress": None,
-    "instruments": {"list", "show", "export"},
+    "instruments": {"list", "show", "export", "wording"},
     "decision-aid": None,
 }
 

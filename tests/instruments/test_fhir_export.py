@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,36 @@ def test_every_instrument_exports_a_valid_questionnaire_with_stable_link_ids(cod
     assert parsed.version == definition.version
 
 
-@pytest.mark.parametrize("code", ALL)
+LICENSED = [c for c in ALL if not catalogue.get(c).licence.wording_shipped]
+GENERIC = [c for c in ALL if catalogue.get(c).licence.wording_shipped]
+
+
+def test_the_licensed_and_the_generic_measures_are_the_expected_ones() -> None:
+    assert LICENSED == ["ndi", "odi", "peg3", "rmdq", "startback"]
+    assert GENERIC == ["global_change", "nrs_arm", "nrs_back", "nrs_leg", "nrs_neck"]
+
+
+@pytest.mark.parametrize("code", LICENSED)
 def test_without_wording_every_item_says_the_wording_must_be_supplied(code: str) -> None:
     for item in fhir.questionnaire(code).item or []:
         assert "Wording not shipped" in (item.text or "")
+
+
+@pytest.mark.parametrize("code", GENERIC)
+def test_a_generic_measure_exports_its_bundled_wording(code: str) -> None:
+    exported = _json(fhir.questionnaire(code))
+    assert exported["language"] == "en-GB"
+    assert "Wording not shipped" not in json.dumps(exported)
+    assert all("not shipped" not in item["text"] for item in exported["item"])
+
+
+def test_the_change_rating_exports_its_seven_answers_in_order() -> None:
+    item = _json(fhir.questionnaire("global_change"))["item"][0]
+    displays = [o["valueCoding"]["display"] for o in item["answerOption"]]
+    assert displays[0] == "Very much better"
+    assert displays[3] == "About the same"
+    assert displays[6] == "Very much worse"
+    assert [o["extension"][0]["valueDecimal"] for o in item["answerOption"]] == list(range(1, 8))
 
 
 def _json(resource: Any) -> Any:

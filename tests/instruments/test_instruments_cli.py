@@ -24,9 +24,9 @@ def _answers_file(tmp_path: Path, payload: object) -> str:
 def test_list_shows_every_instrument_with_its_licence(cli: typer.Typer, runner: CliRunner) -> None:
     result = runner.invoke(cli, ["instruments", "list"])
     assert result.exit_code == 0
-    for code in ("odi", "ndi", "rmdq", "startback", "nrs_back", "peg3"):
+    for code in ("odi", "ndi", "rmdq", "startback", "nrs_back", "peg3", "global_change"):
         assert f"\n{code} " in f"\n{result.stdout}"
-    assert result.stdout.count("Licence:") == 9
+    assert result.stdout.count("Licence:") == 10
     assert "Keele University" in result.stdout
 
 
@@ -89,7 +89,8 @@ def test_export_fhir_writes_one_file_per_instrument(
     assert result.exit_code == 0
     written = sorted(p.name for p in tmp_path.iterdir())
     assert "Questionnaire-odi.json" in written
-    assert len(written) == 9
+    assert "Questionnaire-global-change.json" in written
+    assert len(written) == 10
 
 
 def test_export_without_a_format_fails(cli: typer.Typer, runner: CliRunner) -> None:

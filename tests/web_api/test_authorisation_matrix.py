@@ -31,6 +31,7 @@ from spinepath.pathway.intake import Intake
 from spinepath.settings import Settings
 from spinepath.store import repository
 from spinepath.store.db import Database
+from spinepath.store.models import Alert, ClinicJoinCode
 from support.intakes import low_back_pain
 from support.web import SESSION_COOKIE, World, session_cookie
 
@@ -114,9 +115,58 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/clinic/patients/{patient_id}/notes"): "clinic_patient",
     ("GET", "/clinic/patients/{patient_id}/progress.svg"): "clinic_patient",
     ("GET", "/admin/audit"): "admin",
+    # Administration: accounts, clinics, API tokens, questionnaire wording
+    ("GET", "/admin"): "admin",
+    ("GET", "/admin/users"): "admin",
+    ("POST", "/admin/users"): "admin",
+    ("GET", "/admin/users/{user_id}"): "admin",
+    ("POST", "/admin/users/{user_id}/disable"): "admin",
+    ("POST", "/admin/users/{user_id}/enable"): "admin",
+    ("POST", "/admin/users/{user_id}/end-sessions"): "admin",
+    ("POST", "/admin/users/{user_id}/password"): "admin",
+    ("GET", "/admin/clinics"): "admin",
+    ("POST", "/admin/clinics"): "admin",
+    ("GET", "/admin/tokens"): "admin",
+    ("POST", "/admin/tokens"): "admin",
+    ("POST", "/admin/tokens/{token_id}/revoke"): "admin",
+    ("GET", "/admin/wording"): "admin",
+    ("POST", "/admin/wording/preview"): "admin",
+    ("POST", "/admin/wording/enable"): "admin",
+    ("POST", "/admin/wording/{code}/remove"): "admin",
+    # Enrolment: clinic join codes, re-issued and revoked links
+    ("GET", "/join"): "public",
+    ("POST", "/join"): "public",
+    ("GET", "/join/{join_code}"): "public",
+    ("POST", "/join/{join_code}"): "public",
+    ("GET", "/p/{link_token}/join"): "link",
+    ("POST", "/p/{link_token}/join"): "link",
+    ("GET", "/clinic/enrol"): "clinic_list",
+    ("POST", "/clinic/enrol/new"): "clinic_list",
+    ("POST", "/clinic/enrol/revoke"): "clinic_list",
+    ("POST", "/clinic/patients/{patient_id}/link"): "clinic_patient",
+    ("POST", "/clinic/patients/{patient_id}/link/revoke"): "clinic_patient",
+    # Care loop: alerts for the clinic, reminders for the patient
+    ("GET", "/api/v1/alerts"): "clinic_list",
+    ("POST", "/api/v1/alerts/{alert_id}/seen"): "clinic_patient",
+    ("POST", "/api/v1/alerts/{alert_id}/actioned"): "clinic_patient",
+    ("POST", "/clinic/alerts/{alert_id}/seen"): "clinic_patient",
+    ("POST", "/clinic/alerts/{alert_id}/actioned"): "clinic_patient",
+    ("GET", "/p/{link_token}/reminders"): "link",
+    ("POST", "/p/{link_token}/reminders"): "link",
+    ("POST", "/p/{link_token}/reminders/stop"): "link",
 }
 # Values for path parameters other than the persona-dependent link token and patient id.
-PATH_VALUES = {"slug": "emergency", "code": "nrs_back", "path": "site.css"}
+PATH_VALUES = {
+    "slug": "emergency",
+    "code": "nrs_back",
+    "path": "site.css",
+    "join_code": "ABCD2345",
+    # Clinician B's account and clinic B's token (ids in the order make_world creates them).
+    "user_id": "2",
+    "token_id": "2",
+    # The alert _seed raises for patient A (the first alert).
+    "alert_id": "1",
+}
 
 
 def _routes(app: FastAPI) -> Iterator[tuple[str, str]]:
@@ -146,6 +196,17 @@ def test_every_route_has_a_policy() -> None:
 def _seed(database: Database, world: World) -> None:
     intake = Intake.model_validate(low_back_pain())
     with database.session() as session:
+        # Clinic A's join code, so that the public join pages have a clinic to open.
+        session.add(ClinicJoinCode(clinic_id=world.clinic_a, code=PATH_VALUES["join_code"]))
+        session.add(
+            Alert(
+                clinic_id=world.clinic_a,
+                patient_id=world.patient_a.id,
+                kind="emergency_stop",
+                level="emergency",
+                findings={"findings": ["Chest pain with back pain"]},
+            )
+        )
         for patient_id in (world.patient_a.id, world.patient_b.id):
             patient = repository.patient_by_id(session, patient_id)
             assert patient is not None

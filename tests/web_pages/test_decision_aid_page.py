@@ -59,7 +59,7 @@ def test_the_leaning_must_be_chosen_and_is_then_recorded_for_the_clinic(
     page = client.get(f"/p/{link}/result").text
     assert 'value="unsure" checked' in page
     clinic_page = sign_in_as(world.clinician_a).get(f"/clinic/patients/{world.patient_a.id}")
-    assert "Leaning: <strong>I am unsure</strong>" in clinic_page.text
+    assert "Leaning: <strong>Unsure</strong>" in clinic_page.text
 
 
 def test_an_unknown_leaning_is_refused(client: TestClient) -> None:

@@ -167,7 +167,7 @@ def test_no_region_ticked_is_an_error_on_the_region_question() -> None:
 
 def test_an_unticked_region_drops_its_pain_answers() -> None:
     answers = _answers(**BASE)
-    answers = forms.merge(answers, WHERE, {})
+    answers = forms.merge(answers, WHERE, {"regions.neck.selected": "yes"})
     assert not any(k.startswith("regions.low_back.") for k in answers)
 
 

@@ -22,6 +22,8 @@ COMMANDS = {
     "clinics": "web",
     "tokens": "web",
     "audit": "web",
+    "worker": "care",
+    "alerts": "care",
     "score": "instruments",
     "progress": "instruments",
     "instruments": "instruments",

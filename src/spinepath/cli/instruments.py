@@ -1,4 +1,5 @@
-"""Outcome questionnaire commands: `instruments list|show|export`, `score`, `progress`."""
+"""Outcome questionnaire commands: `instruments list|show|export|wording`, `score`,
+`progress`."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from spinepath.instruments.progress import (
     progress,
 )
 from spinepath.instruments.scoring import ScoreResult, score
+from spinepath.instruments.site_wording import CheckedWording
 from spinepath.instruments.wording import (
     WORDING_DIR_ENV,
     Wording,
@@ -66,6 +68,12 @@ WordingDir = Annotated[
 instruments_app = typer.Typer(
     help="Outcome questionnaires: definitions, licences and FHIR export.", no_args_is_help=True
 )
+
+
+wording_app = typer.Typer(
+    help="Site wording files: check one, or install it for the web app.", no_args_is_help=True
+)
+instruments_app.add_typer(wording_app, name="wording")
 
 
 def _fail(message: str) -> NoReturn:
@@ -199,6 +207,58 @@ def export_instruments(
         data = resource.model_dump_json(indent=2, exclude_none=True) + "\n"
         write_output_atomically(path, data.encode())
         typer.echo(str(path))
+
+
+def _checked_wording_file(file: Path) -> CheckedWording:
+    from spinepath.instruments.site_wording import MAX_WORDING_BYTES, check_file
+
+    try:
+        with file.open("rb") as handle:
+            # One byte over the limit is enough to refuse it; the rest is never read.
+            data = handle.read(MAX_WORDING_BYTES + 1)
+    except OSError as exc:
+        _fail(f"{file}: cannot be read ({exc.strerror})")
+    try:
+        return check_file(data, file.name)
+    except InstrumentError as exc:
+        _fail(str(exc))
+
+
+@wording_app.command("check")
+def check_wording_file(
+    file: Annotated[Path, typer.Argument(help="A wording file (.yaml, .yml or .json).")],
+) -> None:
+    """Check a wording file against its questionnaire; exit 2 naming the item at fault."""
+    checked = _checked_wording_file(file)
+    definition = checked.definition
+    typer.echo(
+        f"{file.name}: wording for {definition.name} ({definition.version}) is complete: "
+        f"{len(definition.items)} item(s), every answer option worded"
+    )
+
+
+@wording_app.command("install")
+def install_wording_file(
+    file: Annotated[Path, typer.Argument(help="A wording file (.yaml, .yml or .json).")],
+    wording_dir: WordingDir = None,
+) -> None:
+    """Check a wording file, then install it (all or nothing) where the web app reads it.
+
+    The directory is --wording-dir, else SPINEPATH_INSTRUMENT_WORDING_DIR, else `wording` in
+    SPINEPATH_DATA_DIR.
+    """
+    from spinepath.instruments.site_wording import install, site_directory
+
+    checked = _checked_wording_file(file)
+    if wording_dir is None:
+        from spinepath.settings import Settings  # the web app's settings (the [web] extra)
+
+        try:
+            wording_dir = site_directory(None, Settings().data_dir)
+        except ValidationError as exc:
+            _fail(f"settings: {'; '.join(error_lines(exc))}")
+    target = install(wording_dir, checked)
+    typer.echo(f"installed {checked.definition.code} wording as {target}")
 
 
 def _score_text(result: ScoreResult) -> str:

@@ -1,13 +1,13 @@
-"""Commands of the web app: serve, db upgrade/backup/restore, clinics add, users add, tokens
-create."""
+"""Commands of the web app: serve, db upgrade/backup/restore, clinics, users, tokens, audit."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from spinepath.settings import Settings
+    from spinepath.store.db import Database
     from spinepath.store.models import User
 
 console = Console(stderr=True)
@@ -54,9 +55,7 @@ def serve(
 ) -> None:
     """Start the web app (patient questionnaire, clinician workspace, REST API)."""
     import uvicorn
-    from sqlalchemy.exc import OperationalError
 
-    from spinepath.store import migrate
     from spinepath.store.db import Database
 
     settings = _settings(host=host, port=port, workers=workers)
@@ -70,6 +69,29 @@ def serve(
     settings.secret_key_value()  # makes the development key once, before workers race for it
     database = Database.from_settings(settings)
     try:
+        schema_ready(database)
+    finally:
+        database.dispose()
+    console.print(
+        f"spinepath {settings.environment} on [bold]http://{settings.host}:{settings.port}/[/bold]"
+        f" ({settings.workers} worker{'s' if settings.workers > 1 else ''}; API docs at /docs)"
+    )
+    delivery = _start_delivery_worker() if settings.worker else None
+    try:
+        _run_uvicorn(uvicorn, settings)
+    finally:
+        if delivery is not None:
+            delivery.terminate()
+            delivery.join(timeout=10)
+
+
+def schema_ready(database: Database) -> None:
+    """SQLite is brought up to date; PostgreSQL must have been (by its owner, `db upgrade`)."""
+    from sqlalchemy.exc import OperationalError
+
+    from spinepath.store import migrate
+
+    try:
         if database.is_sqlite:
             migrate.upgrade(database)
         elif not migrate.is_up_to_date(database):
@@ -77,12 +99,22 @@ def serve(
     except OperationalError as error:
         # A read-only or full disk, a database server that is down: say so, not a traceback.
         raise _fail(f"the database is not available ({error.orig or error})") from None
-    finally:
-        database.dispose()
-    console.print(
-        f"spinepath {settings.environment} on [bold]http://{settings.host}:{settings.port}/[/bold]"
-        f" ({settings.workers} worker{'s' if settings.workers > 1 else ''}; API docs at /docs)"
+
+
+def _start_delivery_worker() -> multiprocessing.process.BaseProcess:
+    """The alert and reminder worker, in its own process beside the web workers (it ends with
+    `serve`; turn it off with SPINEPATH_WORKER=false when `spinepath worker` runs separately)."""
+    from spinepath.cli.delivery import worker_process
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=worker_process, name="spinepath-worker", daemon=True
     )
+    process.start()
+    console.print("delivery worker started (alerts, reminders)")
+    return process
+
+
+def _run_uvicorn(uvicorn: Any, settings: Settings) -> None:
     uvicorn.run(
         # Its workers end when this process does, however it ends (spinepath.web.workers).
         "spinepath.web.workers:create_worker_app",
@@ -234,6 +266,62 @@ def clinics_add(name: Annotated[str, typer.Argument(help="Clinic name.")]) -> No
         except ValueError as error:
             raise _fail(str(error)) from error
         console.print(f"clinic {clinic.name!r} created (id {clinic.id})")
+
+
+@clinics_app.command("list")
+def clinics_list() -> None:
+    """List the clinics: id, name and when each was added."""
+    from spinepath.store import repository
+
+    with _database_session() as session:
+        for clinic in repository.list_clinics(session):
+            typer.echo(f"{clinic.id}\t{clinic.name}\t{clinic.created_at:%Y-%m-%d}")
+
+
+@users_app.command("list")
+def users_list(
+    clinic: Annotated[str | None, typer.Option(help="Only this clinic's accounts.")] = None,
+) -> None:
+    """List accounts: e-mail, name, role, clinic, state, last sign-in, open sessions."""
+    import datetime as dt
+
+    from spinepath.store import accounts, repository
+
+    settings = _settings()
+    with _database_session() as session:
+        try:
+            clinic_id = repository.clinic_by_name(session, clinic).id if clinic else None
+        except LookupError as error:
+            raise _fail(str(error)) from error
+        idle = dt.timedelta(seconds=settings.session_idle_seconds)
+        for row in accounts.list_users(session, clinic_id, idle=idle):
+            user = row.user
+            fields = (
+                user.email,
+                user.name or "-",
+                user.role,
+                user.clinic.name if user.clinic else "(all clinics)",
+                "active" if user.active else "disabled",
+                f"{row.last_sign_in:%Y-%m-%d %H:%M} UTC" if row.last_sign_in else "never",
+                f"{row.open_sessions} open session{'' if row.open_sessions == 1 else 's'}",
+            )
+            typer.echo("\t".join(fields))
+
+
+@users_app.command("end-sessions")
+def users_end_sessions(
+    email: Annotated[str, typer.Argument(help="Sign-in e-mail address.")],
+) -> None:
+    """End every session the account has open now (it can sign in again)."""
+    from spinepath.store import repository, sessions
+
+    with _database_session() as session:
+        user = _account(session, email)
+        ended = sessions.end_user_sessions(session, user.id)
+        repository.record_audit(
+            session, actor_kind="system", actor_id=None, action="end_sessions", route=user.email
+        )
+        console.print(f"{ended} session{'' if ended == 1 else 's'} of {user.email} ended")
 
 
 @users_app.command("add")

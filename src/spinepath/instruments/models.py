@@ -157,6 +157,11 @@ class InstrumentDefinition(DefinitionModel):
     version: str
     measures: str
     higher_is_worse: bool
+    rates_change: bool = Field(
+        default=False,
+        description="Each answer is itself a rating of change (a global rating of change): "
+        "there is no baseline to subtract and it is asked at follow-ups only.",
+    )
     recall_period: RecallPeriod
     items: tuple[Item, ...] = Field(min_length=1)
     scoring: Scoring

@@ -155,6 +155,19 @@ class ProgressReport(BaseModel):
 
 def _mcid_used(definition: InstrumentDefinition) -> McidUsed:
     mcid = definition.mcid
+    if definition.rates_change:
+        # A rating of change is read as it is: its bands say what counts as improved.
+        rule = definition.bands.rule if definition.bands else "no interpretation bands."
+        return McidUsed(
+            absolute=None,
+            relative=None,
+            scale=None,
+            sources=sorted(definition.bands.sources) if definition.bands else [],
+            responder_definition=(
+                f"{definition.short_name} rates change itself: each answer is read on its own, "
+                f"not against a baseline. {rule}"
+            ),
+        )
     if mcid is None:
         return McidUsed(
             absolute=None,
@@ -246,13 +259,15 @@ def _with_change(
     return point.model_copy(update=update)
 
 
-def _schedule(
+def scheduled_visits(
     baseline: date,
     entries: Sequence[date],
     offsets: Sequence[ScheduleOffset],
     tolerance_days: int,
     today: date,
 ) -> list[ScheduledVisit]:
+    """Each time point after ``baseline``: completed by a response in its window, else its status
+    on ``today``."""
     tolerance = timedelta(days=tolerance_days)
     visits = []
     for offset in offsets:
@@ -303,7 +318,11 @@ def progress(
         if len(set(dates)) != len(dates):
             raise InstrumentError(f"{code}: more than one response on the same date")
         points = [_scored_point(definition, e) for e in ordered]
-        baseline = next((p for p in points if p.valid and p.score is not None), None)
+        baseline = (
+            None
+            if definition.rates_change
+            else next((p for p in points if p.valid and p.score is not None), None)
+        )
         if baseline is not None:
             points = [_with_change(definition, p, baseline) for p in points]
         series.append(
@@ -320,7 +339,7 @@ def progress(
                 mcid=_mcid_used(definition),
                 points=points,
                 schedule=(
-                    _schedule(baseline.date, dates, offsets, tolerance_days, today)
+                    scheduled_visits(baseline.date, dates, offsets, tolerance_days, today)
                     if baseline
                     else []
                 ),

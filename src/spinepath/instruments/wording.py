@@ -1,8 +1,10 @@
-"""Site-supplied questionnaire wording: loaded from a file, checked against the definition.
+"""Questionnaire wording: loaded from a file, checked against the definition.
 
 spinepath never ships or paraphrases licensed item text. A site that holds a licence (or the
 published form) writes the exact wording into ``<instrument code>.yaml`` (or ``.json``) in a
-directory named by ``SPINEPATH_INSTRUMENT_WORDING_DIR`` or ``--wording-dir``. Format::
+directory named by ``SPINEPATH_INSTRUMENT_WORDING_DIR`` or ``--wording-dir``. The generic
+measures with no licence (0-10 pain ratings, the global rating of change) come with spinepath's
+own wording (``bundled_wording/``), used unless the site directory has a file for them. Format::
 
     instrument: odi          # must match the definition code
     version: "2.1a"          # must match the definition version
@@ -24,11 +26,15 @@ labels keyed by the number (e.g. ``"0"`` and ``"10"``).
 from __future__ import annotations
 
 import json
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from spinepath.instruments import catalogue
 from spinepath.instruments.errors import WordingFileError
 from spinepath.instruments.models import (
     BooleanResponse,
@@ -41,7 +47,9 @@ from spinepath.validation import error_lines
 from spinepath.yamlio import safe_load
 
 WORDING_DIR_ENV = "SPINEPATH_INSTRUMENT_WORDING_DIR"
-_SUFFIXES = (".yaml", ".yml", ".json")
+SUFFIXES = (".yaml", ".yml", ".json")
+BUNDLED_DIR = "bundled_wording"
+WordingFormat = Literal["yaml", "json"]
 
 
 class ItemWording(BaseModel):
@@ -101,34 +109,67 @@ def check_wording(definition: InstrumentDefinition, wording: Wording, path: str)
     return wording
 
 
+def format_of(name: str) -> WordingFormat:
+    return "json" if name.lower().endswith(".json") else "yaml"
+
+
+def parse_wording(text: str, fmt: WordingFormat, name: str) -> Wording:
+    """The file's wording, its shape checked but not yet matched to a definition."""
+    try:
+        data = json.loads(text) if fmt == "json" else safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise WordingFileError(name, f"is not valid {fmt.upper()}") from exc
+    try:
+        return Wording.model_validate(data)
+    except ValidationError as exc:
+        first = error_lines(exc, default="file", strip_value_error=False)[0]
+        raise WordingFileError(name, first) from exc
+
+
 def load_wording(definition: InstrumentDefinition, path: Path) -> Wording:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WordingFileError(str(path), f"cannot be read ({exc.strerror})") from exc
-    try:
-        data = json.loads(text) if path.suffix == ".json" else safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise WordingFileError(str(path), f"is not valid {path.suffix[1:].upper()}") from exc
-    try:
-        wording = Wording.model_validate(data)
-    except ValidationError as exc:
-        first = error_lines(exc, default="file", strip_value_error=False)[0]
-        raise WordingFileError(str(path), first) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8"
+        raise WordingFileError(str(path), f"cannot be read ({reason})") from exc
+    wording = parse_wording(text, format_of(path.name), str(path))
     return check_wording(definition, wording, str(path))
 
 
-def find_wording(definition: InstrumentDefinition, directory: Path | None) -> Wording | None:
-    """The site wording for an instrument from ``directory``, or ``None`` if it has none."""
+def site_wording_file(definition: InstrumentDefinition, directory: Path | None) -> Path | None:
+    """The site's wording file for an instrument in ``directory``, if it has one."""
     if directory is None:
         return None
     if not directory.is_dir():
         raise WordingFileError(str(directory), "is not a directory")
-    for suffix in _SUFFIXES:
+    for suffix in SUFFIXES:
         candidate = directory / f"{definition.code}{suffix}"
         if candidate.is_file():
-            return load_wording(definition, candidate)
+            return candidate
     return None
+
+
+@cache
+def _bundled(code: str) -> Wording | None:
+    definition = catalogue.get(code)
+    if not definition.licence.wording_shipped:
+        return None
+    name = f"{code}.yaml"
+    text = resources.files(__package__).joinpath(BUNDLED_DIR, name).read_text(encoding="utf-8")
+    return check_wording(definition, parse_wording(text, "yaml", name), f"{BUNDLED_DIR}/{name}")
+
+
+def bundled_wording(definition: InstrumentDefinition) -> Wording | None:
+    """spinepath's own wording of a generic measure; ``None`` for a licensed instrument."""
+    return _bundled(definition.code)
+
+
+def find_wording(definition: InstrumentDefinition, directory: Path | None) -> Wording | None:
+    """The site's wording from ``directory``, else the bundled wording, else ``None``."""
+    found = site_wording_file(definition, directory)
+    if found is not None:
+        return load_wording(definition, found)
+    return bundled_wording(definition)
 
 
 def wording_required_message(definition: InstrumentDefinition) -> str:

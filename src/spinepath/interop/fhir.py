@@ -3,7 +3,8 @@
 Questionnaire item ``linkId``s are the definition's item codes, so they stay stable across
 versions. Ordinal and choice answers carry their published item score in the standard
 ``ordinalValue`` extension. The licence notice goes in ``copyright``. Where the wording is not
-shipped, item text says so (or comes from the site wording file when one is given).
+shipped, item text says so (or comes from the site wording file when one is given); the generic
+measures carry spinepath's bundled wording.
 
 A scored response is exported as a QuestionnaireResponse plus an Observation holding the
 primary score as a UCUM quantity (``derivedFrom`` the response), which any FHIR tool can read.
@@ -31,7 +32,7 @@ from spinepath.instruments.models import (
     OrdinalResponse,
 )
 from spinepath.instruments.scoring import ScoreResult, validate_answers
-from spinepath.instruments.wording import Wording
+from spinepath.instruments.wording import Wording, bundled_wording
 
 BASE = "urn:spinepath:questionnaire"
 SCORE_SYSTEM = "urn:spinepath:score"
@@ -111,6 +112,8 @@ def questionnaire(
     instrument: str | InstrumentDefinition, wording: Wording | None = None
 ) -> Questionnaire:
     definition = catalogue.get(instrument) if isinstance(instrument, str) else instrument
+    if wording is None:
+        wording = bundled_wording(definition)
     items = [_item(definition, item, n, wording) for n, item in enumerate(definition.items, 1)]
     description = (
         f"{definition.name} ({definition.version}): {definition.measures}. "

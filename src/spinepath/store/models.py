@@ -230,6 +230,118 @@ class LoginAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+# Care loop: alerts, their delivery, follow-up reminders -------------------------------------
+
+
+class AlertChannel(Base):
+    """Where a clinic's alerts go: an e-mail address or a webhook URL (HMAC-signed with
+    ``secret``). ``include_reference`` puts the clinic's own label for the patient in the
+    message; otherwise a message carries no patient detail beyond the urgency and a link."""
+
+    __tablename__ = "alert_channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str | None] = mapped_column(String(200))
+    include_reference: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Alert(Base):
+    """A patient of a clinic needs attention: the questionnaire stopped at the emergency screen,
+    or an assessment came out urgent or emergency. Written in the same transaction as what
+    raised it; ``seen`` and ``actioned`` record who acknowledged it and when."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_clinic_open", "clinic_id", "actioned_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    patient_id: Mapped[str] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str] = mapped_column(String(20))
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL")
+    )
+    findings: Mapped[dict[str, Any]]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[dt.datetime | None]
+    seen_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actioned_at: Mapped[dt.datetime | None]
+    actioned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class OutboxMessage(Base):
+    """A message to deliver (alert e-mail or webhook, reminder e-mail), written in the
+    transaction that made it necessary and delivered later by ``spinepath worker``.
+
+    A worker claims a message until ``claimed_until``; if it dies mid-delivery the claim lapses
+    and another worker sends it again, so delivery is at least once and every message carries
+    ``idempotency_key`` for the receiver to drop repeats."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_ready", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(2000))
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), index=True
+    )
+    patient_id: Mapped[str | None] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_channels.id", ondelete="CASCADE")
+    )
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WorkerLease(Base):
+    """A named job only one worker may run at a time (the reminder schedule; on SQLite also
+    the outbox), held until ``expires_at`` unless renewed."""
+
+    __tablename__ = "worker_leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime]
+
+
+class ReminderContact(Base):
+    """A patient's e-mail address for follow-up reminders, with the consent they gave.
+
+    The private link is stored sealed (AES-GCM under a key derived from the secret key): the
+    reminder has to carry it, and the link is otherwise stored only as a hash."""
+
+    __tablename__ = "reminder_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), unique=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    sealed_link: Mapped[str] = mapped_column(String(500))
+    consent_at: Mapped[dt.datetime]
+    consent_text: Mapped[str] = mapped_column(String(500))
+    stopped_at: Mapped[dt.datetime | None]
+
+
 class AuditEvent(Base):
     """Who read or changed which patient's data, and every sign-in and sign-out.
 
@@ -250,3 +362,38 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="ok")
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     row_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+# Enrolment ------------------------------------------------------------------------------------
+
+
+class ClinicJoinCode(Base):
+    """A code that attaches self-started patients to a clinic (``/join/{code}``).
+
+    Kept as it is, not hashed: the clinic prints it on posters and must be able to show it again.
+    It grants nothing but the right to send this clinic new answers, and a clinician can revoke it
+    and make a new one at any time. At most one code of a clinic is live (not revoked)."""
+
+    __tablename__ = "clinic_join_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class PatientLinkState(Base):
+    """When a patient's private link was last re-issued or revoked by their clinic.
+
+    No row: the link is the one made at invitation or start. Revoking replaces the stored hash
+    with that of a token nobody was given, so the old link simply stops matching."""
+
+    __tablename__ = "patient_links"
+
+    patient_id: Mapped[str] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    reissued_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]

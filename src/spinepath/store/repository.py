@@ -22,6 +22,7 @@ from spinepath.store.models import (
     LoginAttempt,
     Note,
     Patient,
+    ReminderContact,
     ResponseRecord,
     User,
     utcnow,
@@ -499,6 +500,17 @@ def export_patient(session: Session, patient: Patient) -> dict[str, Any]:
         "notes": [
             {"id": n.id, "created_at": n.created_at.isoformat(), "text": n.text}
             for n in list_notes(session, patient)
+        ],
+        "reminders": [
+            {
+                "email": c.email,
+                "consent_at": c.consent_at.isoformat(),
+                "consent_text": c.consent_text,
+                "stopped_at": c.stopped_at.isoformat() if c.stopped_at else None,
+            }
+            for c in session.scalars(
+                select(ReminderContact).where(ReminderContact.patient_id == patient.id)
+            )
         ],
         "access_log": [
             {

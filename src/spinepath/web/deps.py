@@ -161,8 +161,17 @@ def get_current_admin(user: OptionalUser) -> User:
     return user
 
 
+def get_system_admin(user: OptionalUser) -> User:
+    """An administrator of the whole site (no clinic): only they change what every clinic uses."""
+    admin = get_current_admin(user)
+    if admin.clinic_id is not None:
+        raise forbidden("administrators of the whole site only")
+    return admin
+
+
 CurrentClinician = Annotated[User, Depends(get_current_clinician, scope="function")]
 CurrentAdmin = Annotated[User, Depends(get_current_admin, scope="function")]
+CurrentSystemAdmin = Annotated[User, Depends(get_system_admin, scope="function")]
 
 
 @dataclass(frozen=True)

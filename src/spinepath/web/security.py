@@ -311,22 +311,51 @@ def start_allowed(session: Session, settings: Settings, client_address: str | No
     apply: one address cannot fill the database, and many addresses together cannot either.
     Counted in the database, so every worker shares the count.
     """
-    since = utcnow() - dt.timedelta(seconds=settings.start_rate_window_seconds)
-    if repository.failed_logins_since(session, START_TOTAL_KEY, since) >= (
-        settings.start_rate_limit_total
-    ):
-        return False
-    if client_address is None:
-        return True
-    key = f"{START_CLIENT_KEY}{client_address}"
-    return repository.failed_logins_since(session, key, since) < settings.start_rate_limit
+    return _under_limits(session, settings, client_address, START_CLIENT_KEY, START_TOTAL_KEY)
 
 
 def count_start(session: Session, settings: Settings, client_address: str | None) -> None:
-    keys = [START_TOTAL_KEY]
+    _count(session, settings, client_address, START_CLIENT_KEY, START_TOTAL_KEY)
+
+
+def _under_limits(
+    session: Session, settings: Settings, client_address: str | None, client_key: str, total: str
+) -> bool:
+    since = utcnow() - dt.timedelta(seconds=settings.start_rate_window_seconds)
+    if repository.failed_logins_since(session, total, since) >= settings.start_rate_limit_total:
+        return False
+    if client_address is None:
+        return True
+    key = f"{client_key}{client_address}"
+    return repository.failed_logins_since(session, key, since) < settings.start_rate_limit
+
+
+def _count(
+    session: Session, settings: Settings, client_address: str | None, client_key: str, total: str
+) -> None:
+    keys = [total]
     if client_address:
-        keys.append(f"{START_CLIENT_KEY}{client_address}")
+        keys.append(f"{client_key}{client_address}")
     forget = utcnow() - dt.timedelta(
         seconds=max(settings.start_rate_window_seconds, settings.login_rate_window_seconds)
     )
     repository.record_failed_login(session, keys, forget_before=forget)
+
+
+# Wrong clinic join codes ------------------------------------------------------------------------
+
+JOIN_CLIENT_KEY = "join-client:"
+JOIN_TOTAL_KEY = "join-total"
+
+
+def join_code_allowed(session: Session, settings: Settings, client_address: str | None) -> bool:
+    """Whether a clinic join code may be tried now: wrong codes are limited like starting.
+
+    A join code is the one secret anyone may type without an account, so guessing it is held to
+    the start limits, per address and in total, over the start window.
+    """
+    return _under_limits(session, settings, client_address, JOIN_CLIENT_KEY, JOIN_TOTAL_KEY)
+
+
+def count_wrong_join_code(session: Session, settings: Settings, client_address: str | None) -> None:
+    _count(session, settings, client_address, JOIN_CLIENT_KEY, JOIN_TOTAL_KEY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from spinepath.web.api import admin, assessments, decision_aids, patients, scores
+from spinepath.web.api import admin, alerts, assessments, decision_aids, patients, scores
 from spinepath.web.api.text_guard import reject_unstorable_text
 from spinepath.web.errors import ErrorResponse
 from spinepath.web.paths import API_PREFIX
@@ -24,4 +24,5 @@ api_router.include_router(assessments.router)
 api_router.include_router(scores.router)
 api_router.include_router(decision_aids.router)
 api_router.include_router(patients.router)
+api_router.include_router(alerts.router)
 api_router.include_router(admin.router)

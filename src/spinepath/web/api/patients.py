@@ -11,10 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from spinepath.care import alerts
 from spinepath.decision_aid import build_decision_aid
 from spinepath.decision_aid.models import DecisionAid
 from spinepath.decision_aid.values import ValuesAnswers, with_values
 from spinepath.instruments.scoring import ScoreResult
+from spinepath.pathway.assessment import Level
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.store import repository
@@ -30,13 +32,23 @@ from spinepath.web.api.schemas import (
     ResponseOut,
 )
 from spinepath.web.api.scores import score_answers, unprocessable
-from spinepath.web.deps import PATIENT_LINK_PATH, ClinicPatient, ClinicPrincipal, DbSession, audit
+from spinepath.web.deps import (
+    PATIENT_LINK_PATH,
+    AppSettings,
+    ClinicPatient,
+    ClinicPrincipal,
+    DbSession,
+    audit,
+)
+from spinepath.web.pages import worklist as worklist_order
+from spinepath.web.pages.shared import site_base
 from spinepath.web.stored import load_assessment
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 
 
-def _summary(row: repository.WorklistRow) -> PatientSummary:
+def _summary(entry: worklist_order.Entry) -> PatientSummary:
+    row = entry.row
     return PatientSummary(
         id=row.patient.id,
         reference=row.patient.reference,
@@ -46,22 +58,27 @@ def _summary(row: repository.WorklistRow) -> PatientSummary:
         headline=row.headline,
         assessed_at=row.assessed_at,
         assessment_count=row.assessment_count,
+        stopped_at_emergency=entry.stop is not None,
+        emergency_findings=list(entry.stop.reasons) if entry.stop else [],
+        open_alerts=len(entry.open_alerts),
+        unseen_alerts=entry.unseen_alerts,
     )
 
 
 def _patient_summary(session: DbSession, patient: Patient) -> PatientSummary:
-    latest = repository.latest_assessment(session, patient)
-    count = len(repository.list_assessments(session, patient))
-    return PatientSummary(
-        id=patient.id,
-        reference=patient.reference,
-        created_at=patient.created_at,
-        level=None if latest is None else latest.level,
+    records = repository.list_assessments(session, patient)
+    latest = records[-1] if records else None
+    row = repository.WorklistRow(
+        patient=patient,
+        level=None if latest is None else Level(latest.level),
         unanswered_red_flags=0 if latest is None else latest.unanswered_red_flags,
         headline=None if latest is None else latest.assessment["triage"]["headline"],
         assessed_at=None if latest is None else latest.created_at,
-        assessment_count=count,
+        assessment_count=len(records),
     )
+    stop = worklist_order.pending_stop(repository.load_draft(session, patient), row.assessed_at)
+    open_alerts = tuple(alerts.open_alerts_for_patient(session, patient.id))
+    return _summary(worklist_order.Entry(row, stop, open_alerts))
 
 
 def _assessment_out(record: AssessmentRecord) -> AssessmentOut:
@@ -91,9 +108,11 @@ def _response_out(record: ResponseRecord) -> ResponseOut:
     "",
     response_model=list[PatientSummary],
     summary="Worklist",
-    description="The clinic's patients: emergency first, then most unanswered red-flag "
-    "questions, then newest. Patients who have not finished a questionnaire come last. "
-    "Page through with `offset` and `limit` (at most 500).",
+    description="The clinic's patients in the worklist page's order: alerts nobody has seen, "
+    "then alerts not yet actioned, then questionnaires stopped at the emergency screen, then "
+    "by urgency (most unanswered red-flag questions, then newest, within a level); patients "
+    "who have not finished a questionnaire come last. Page through with `offset` and `limit` "
+    "(at most 500).",
 )
 def get_worklist(
     request: Request,
@@ -111,8 +130,8 @@ def get_worklist(
         action="list",
         clinic_id=principal.clinic_id,
     )
-    rows = repository.worklist(session, principal.clinic_id)[offset : offset + limit]
-    return [_summary(row) for row in rows]
+    entries = worklist_order.ordered(session, principal.clinic_id)[offset : offset + limit]
+    return [_summary(entry) for entry in entries]
 
 
 @router.post(
@@ -185,8 +204,15 @@ def list_assessments(
     status_code=201,
     summary="Assess and store an intake for a patient",
 )
-def post_assessment(session: DbSession, patient: ClinicPatient, intake: Intake) -> AssessmentOut:
+def post_assessment(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    patient: ClinicPatient,
+    intake: Intake,
+) -> AssessmentOut:
     record = repository.save_assessment(session, patient, intake, assess(intake))
+    alerts.raise_for_assessment(session, patient, record, site_base(request, settings))
     return _assessment_out(record)
 
 

@@ -32,6 +32,26 @@ class PatientSummary(BaseModel):
     headline: str | None
     assessed_at: dt.datetime | None
     assessment_count: int
+    stopped_at_emergency: bool = Field(
+        description="The questionnaire stopped at the emergency screen and was not sent: "
+        "`level` is null because no assessment was made, but the patient was told to call 999."
+    )
+    emergency_findings: list[str] = Field(description="Why it stopped (empty otherwise).")
+    open_alerts: int = Field(description="Alerts not yet actioned.")
+    unseen_alerts: int = Field(description="Alerts nobody has marked as seen.")
+
+
+class AlertOut(BaseModel):
+    id: int
+    patient_id: str
+    kind: str = Field(description="emergency_stop, emergency_result or urgent_result.")
+    level: Level
+    findings: list[str]
+    created_at: dt.datetime
+    seen_at: dt.datetime | None
+    seen_by: int | None = Field(description="User id of whoever marked it seen.")
+    actioned_at: dt.datetime | None
+    actioned_by: int | None
 
 
 class PatientInvitation(BaseModel):

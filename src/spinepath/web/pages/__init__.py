@@ -22,7 +22,20 @@ ERROR_TITLES = {
 
 def register_pages(app: FastAPI) -> None:
     """Include the page routers, serve /static, and answer page errors in HTML."""
-    from spinepath.web.pages import clinician, decision_aid, followups, patient, results
+    from spinepath.web.pages import (
+        admin,
+        admin_wording,
+        alert_actions,
+        clinician,
+        clinician_patient,
+        decision_aid,
+        enrolment,
+        followups,
+        join,
+        patient,
+        reminder_pages,
+        results,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(patient.router)
@@ -30,6 +43,13 @@ def register_pages(app: FastAPI) -> None:
     app.include_router(followups.router)
     app.include_router(decision_aid.router)
     app.include_router(clinician.router)
+    app.include_router(admin.router)
+    app.include_router(admin_wording.router)
+    app.include_router(clinician_patient.router)
+    app.include_router(enrolment.router)
+    app.include_router(join.router)
+    app.include_router(alert_actions.router)
+    app.include_router(reminder_pages.router)
     _html_errors(app)
 
 

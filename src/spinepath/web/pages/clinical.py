@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from spinepath import knowledge as kb
 from spinepath.pathway import screening
@@ -50,3 +51,10 @@ def emergency_stop(
         if triage.level is Level.EMERGENCY:
             headline, instructions = triage.headline, list(triage.instructions)
     return Stop([rule.finding for rule in fired], headline, instructions)
+
+
+def stop_reasons(answers: Mapping[str, Any]) -> list[str] | None:
+    """Why a saved questionnaire counts as stopped at the emergency screen (None if it does
+    not), reading unanswered follow-up questions as the worklist does: unknown is not no."""
+    stop = emergency_stop(answers)
+    return list(stop.reasons) if stop is not None else None

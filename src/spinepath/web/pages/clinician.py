@@ -1,4 +1,5 @@
-"""Clinician workspace: sign-in, the worklist, a patient's page, notes, invitations, audit log.
+"""Clinician workspace: sign-in, the worklist, invitations, the audit log (a patient's own page
+is in ``clinician_patient``).
 
 A clinician only ever sees their own clinic's patients: ``ClinicPatient`` answers 404 for any
 other patient, and the worklist is filtered by clinic in the query.
@@ -6,7 +7,6 @@ other patient, and the worklist is filtered by clinic in the query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,16 +14,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from spinepath import clock
-from spinepath.decision_aid.render import LEANING_WORDS
-from spinepath.instruments.errors import InstrumentError
 from spinepath.store import repository
-from spinepath.store.models import ROW_ID_MAX, Patient, User
+from spinepath.store.models import ROW_ID_MAX, Clinic, User
 from spinepath.web.auth import InvalidCredentialsError, LoginRateLimitedError, sign_in, sign_out
 from spinepath.web.deps import (
     LOGIN_PATH,
     AppSettings,
-    ClinicPatient,
     CurrentAdmin,
     CurrentClinician,
     DbSession,
@@ -31,17 +27,15 @@ from spinepath.web.deps import (
     SubmittedForm,
     audit,
 )
-from spinepath.web.pages import forms
-from spinepath.web.pages.clinical import Stop, emergency_stop
+from spinepath.web.pages import worklist as worklist_order
+from spinepath.web.pages.qr import qr_svg
 from spinepath.web.pages.rendering import render
-from spinepath.web.pages.shared import absolute_link, progress_report, progress_svg, redirect
-from spinepath.web.stored import load_assessment
+from spinepath.web.pages.shared import absolute_link, redirect
 
 router = APIRouter(include_in_schema=False)
 
 WORKLIST = "/clinic"
 AUDIT = "/admin/audit"
-NOTE_MAX_CHARS = 5000
 REFERENCE_MAX_CHARS = 100
 
 
@@ -125,7 +119,7 @@ def worklist(
 ) -> Response:
     if user.clinic_id is None:
         raise ValueError("user.clinic_id is missing")
-    everyone = stopped_first(session, repository.worklist(session, user.clinic_id))
+    everyone = worklist_order.ordered(session, user.clinic_id)
     start = (page - 1) * WORKLIST_PAGE
     rows = everyone[start : start + WORKLIST_PAGE]
     pages = max(1, -(-len(everyone) // WORKLIST_PAGE))
@@ -141,101 +135,18 @@ def worklist(
     return render(request, "clinic/worklist.html", context)
 
 
-@dataclass(frozen=True)
-class Row:
-    """A worklist row, and the emergency stop of a questionnaire not yet sent, if any."""
-
-    row: repository.WorklistRow
-    stop: Stop | None
-
-
-def stopped_first(session: Session, rows: list[repository.WorklistRow]) -> list[Row]:
-    """Patients whose questionnaire stopped at an emergency answer lead the list.
-
-    They have no assessment yet (the flow stopped before it could be sent), so the stored
-    urgency alone would put them last; unknown is not no, and an emergency goes first.
-    """
-    drafts = repository.drafts_by_patient(session, [r.patient.id for r in rows])
-    out: list[Row] = []
-    for row in rows:
-        draft = drafts.get(row.patient.id)
-        stop = None
-        if draft is not None and (row.assessed_at is None or draft.updated_at > row.assessed_at):
-            stop = emergency_stop(dict(draft.answers))
-        out.append(Row(row, stop))
-    return sorted(out, key=lambda r: r.stop is None)
-
-
-def _patient_context(session: DbSession, patient: Patient, settings: AppSettings) -> dict[str, Any]:
-    records = repository.list_assessments(session, patient)
-    assessments = [(r, load_assessment(r)) for r in records]
-    draft = repository.load_draft(session, patient)
-    stop = emergency_stop(dict(draft.answers)) if draft is not None else None
-    try:
-        report = progress_report(session, patient, settings, clock.today())
-    except InstrumentError:
-        report = None
-    return {
-        "patient": patient,
-        "assessments": list(reversed(assessments)),
-        "latest": assessments[-1][1] if assessments else None,
-        "draft": draft,
-        "draft_stop": stop,
-        "draft_errors": forms.validate(dict(draft.answers)).errors if draft else {},
-        "report": report,
-        "responses": repository.list_responses(session, patient),
-        "decision": repository.latest_decision_aid_values(session, patient),
-        "leaning_words": LEANING_WORDS,
-        "notes": repository.list_notes(session, patient),
-    }
-
-
-@router.get(WORKLIST + "/patients/{patient_id}", response_class=HTMLResponse)
-def patient_page(
-    request: Request,
-    patient: ClinicPatient,
-    user: CurrentClinician,
-    session: DbSession,
-    settings: AppSettings,
-) -> Response:
-    context = {**_nav(user), **_patient_context(session, patient, settings), "errors": {}}
-    return render(request, "clinic/patient.html", {**context, "note": ""})
-
-
-@router.post(WORKLIST + "/patients/{patient_id}/notes", response_class=HTMLResponse)
-def add_note(
-    request: Request,
-    patient: ClinicPatient,
-    user: CurrentClinician,
-    session: DbSession,
-    settings: AppSettings,
-    form: SubmittedForm,
-) -> Response:
-    text = str(form.get("text") or "").strip()
-    errors: dict[str, str] = {}
-    if not text:
-        errors["text"] = "Write the note before saving it."
-    elif len(text) > NOTE_MAX_CHARS:
-        errors["text"] = f"Use {NOTE_MAX_CHARS} characters or fewer."
-    if errors:
-        context = {**_nav(user), **_patient_context(session, patient, settings)}
-        return render(
-            request, "clinic/patient.html", {**context, "errors": errors, "note": text}, 422
-        )
-    repository.add_note(session, patient, user, text)
-    return redirect(f"{WORKLIST}/patients/{patient.id}#notes")
-
-
-@router.get(WORKLIST + "/patients/{patient_id}/progress.svg")
-def patient_progress_chart(
-    patient: ClinicPatient, user: CurrentClinician, session: DbSession, settings: AppSettings
-) -> Response:
-    return progress_svg(session, patient, settings)
-
-
 @router.get(WORKLIST + "/invite", response_class=HTMLResponse)
-def invite_page(request: Request, user: CurrentClinician) -> Response:
-    return render(request, "clinic/invite.html", {**_nav(user), "errors": {}, "reference": ""})
+def invite_page(request: Request, user: CurrentClinician, session: DbSession) -> Response:
+    context = {**_nav(user), "errors": {}, "reference": "", "clinic": _clinic(session, user)}
+    return render(request, "clinic/invite.html", context)
+
+
+def _clinic(session: Session, user: User) -> Clinic:
+    """The user's clinic, named on the pages that say who will see a patient's answers."""
+    clinic = session.get(Clinic, user.clinic_id)
+    if clinic is None:
+        raise ValueError("user.clinic_id names no clinic")
+    return clinic
 
 
 @router.post(WORKLIST + "/invite", response_class=HTMLResponse)
@@ -249,7 +160,12 @@ def invite(
     reference = str(form.get("reference") or "").strip()
     if len(reference) > REFERENCE_MAX_CHARS:
         errors = {"reference": f"Use {REFERENCE_MAX_CHARS} characters or fewer."}
-        context = {**_nav(user), "errors": errors, "reference": reference}
+        context = {
+            **_nav(user),
+            "errors": errors,
+            "reference": reference,
+            "clinic": _clinic(session, user),
+        }
         return render(request, "clinic/invite.html", context, 422)
     if user.clinic_id is None:
         raise ValueError("user.clinic_id is missing")
@@ -264,10 +180,13 @@ def invite(
         patient=patient,
         action="invite",
     )
+    link = absolute_link(request, settings, link_token)
     context = {
         **_nav(user),
         "patient": patient,
-        "link": absolute_link(request, settings, link_token),
+        "link": link,
+        "qr": qr_svg(link, "QR code of the patient's private link"),
+        "clinic": _clinic(session, user),
     }
     return render(request, "clinic/invited.html", context)
 

@@ -20,6 +20,7 @@ from spinepath import knowledge as kb
 from spinepath.pathway import screening
 from spinepath.pathway.facts import Facts
 from spinepath.pathway.intake import Intake
+from spinepath.pathway.questionnaire import DAYS_PER_WEEK, whole_weeks
 from spinepath.validation import error_message, field_path
 from spinepath.web.pages.steps import (
     IMAGING_SLOTS,
@@ -30,9 +31,12 @@ from spinepath.web.pages.steps import (
     TREATMENTS,
     WHERE,
     Fieldset,
+    Flow,
     Question,
     Step,
+    join_duration,
     question_for_path,
+    split_duration,
     step_for_path,
 )
 
@@ -48,6 +52,10 @@ _LEVEL_SEPARATOR = re.compile(r"\s*[-/ ]\s*")
 _NUMBER = re.compile(r"^[+-]?(\d{1,9}(\.\d*)?|\.\d+)$")
 KNOWLEDGE_PATHS = frozenset(q.path for step in STEPS for q in step.questions if q.red_flag)
 """Field paths of the knowledge base's red-flag questions (each is its fact's name)."""
+UNIT_SUFFIX = ".unit"
+"""A duration's unit comes in its own form field: the duration's path plus this."""
+_BRANCHING = tuple(q for step in STEPS for q in step.questions if q.ask_if is not None)
+"""The questions asked only on some answers: the ones ``prune`` must check."""
 
 
 class FormLike(Protocol):
@@ -69,14 +77,6 @@ class Built:
 # Reading a step's form ------------------------------------------------------------------------
 
 
-def fieldset_visible(fieldset: Fieldset, step: Step, answers: Mapping[str, AnswerValue]) -> bool:
-    """Hidden when its condition was answered on an earlier step and is not met."""
-    if fieldset.only_if is None:
-        return True
-    path, value = fieldset.only_if
-    return path in step.paths or answers.get(path) == value
-
-
 def facts_of(answers: Mapping[str, AnswerValue]) -> Facts:
     """Facts for the answers so far, to decide which follow-up questions apply."""
     return screening.facts_so_far(build(answers).document, kb.default())
@@ -89,8 +89,10 @@ def shown_questions(fieldset: Fieldset, facts: Facts) -> tuple[Question, ...]:
 def read_step(step: Step, form: FormLike, answers: Mapping[str, AnswerValue]) -> Answers:
     """The answers this step's form carries, as raw strings; unticked toggles drop their rest.
 
-    A red-flag question that was shown but left blank is kept as ``""``: asked, not answered
-    (unknown, never no), as opposed to not asked yet.
+    Only the questions that apply to the earlier ``answers`` are read: a hidden question's
+    field is ignored even if a tampered or stale form sends it. A red-flag question that was
+    shown but left blank is kept as ``""``: asked, not answered (unknown, never no), as opposed
+    to not asked yet.
     """
     out: Answers = {}
     facts = facts_of(answers)
@@ -100,14 +102,9 @@ def read_step(step: Step, form: FormLike, answers: Mapping[str, AnswerValue]) ->
         if value:
             out[path] = value
     for fieldset in step.fieldsets:
-        if not fieldset_visible(fieldset, step, answers):
-            continue
-        condition_met = True
-        if fieldset.only_if is not None and fieldset.only_if[0] in step.paths:
-            cond_path, cond_value = fieldset.only_if
-            condition_met = _read_one(_question(cond_path), form) == cond_value
+        ticked = fieldset.toggle is None or _read_one(_question(fieldset.toggle), form) == "yes"
         for question in shown_questions(fieldset, facts):
-            if not condition_met and question.path != (fieldset.toggle or ""):
+            if not ticked and question.path != fieldset.toggle:
                 continue
             answer = _read_one(question, form)
             if answer or question.red_flag:
@@ -132,35 +129,42 @@ def _read_one(question: Question, form: FormLike) -> AnswerValue:
         return [v for v in (_text(x) for x in form.getlist(question.path)) if v in allowed]
     if question.kind == "check":
         return "yes" if _text(form.get(question.path)) else ""
+    if question.kind == "duration":
+        return join_duration(
+            _text(form.get(question.path)), _text(form.get(question.path + UNIT_SUFFIX))
+        )
     return _text(form.get(question.path))
 
 
-def merge(answers: Mapping[str, AnswerValue], step: Step, new: Answers) -> Answers:
+def merge(
+    answers: Mapping[str, AnswerValue], step: Step, new: Answers, flow: Flow | None = None
+) -> Answers:
     """Replace this step's answers with ``new`` and drop answers that no longer apply."""
     own = step.paths | set(STARTBACK_PATHS if step is STARTBACK else ())
     merged: Answers = {k: v for k, v in answers.items() if k not in own}
     merged.update(new)
-    return prune(merged)
+    return prune(merged, flow)
 
 
-def prune(answers: Answers) -> Answers:
-    """Drop answers that no longer apply: a region unticked, a follow-up whose condition is no.
+def prune(answers: Mapping[str, AnswerValue], flow: Flow | None = None) -> Answers:
+    """Drop every answer to a question that is no longer asked, so it never reaches the intake.
 
-    Dropping one follow-up answer can rule out another, so this repeats until nothing changes.
+    That is a treatment's details once it is unticked, a question whose ``ask_if`` the other
+    answers now rule out (a region unticked, "no leg pain" after leg-pain details), and, with a
+    ``flow`` whose site has no STarT Back wording, the STarT Back answers. Dropping one answer
+    can rule out another question, so this repeats until nothing changes.
     """
     drop: set[str] = set()
+    if flow is not None and not flow.startback:
+        drop.update(STARTBACK_PATHS)
     for step in STEPS:
         for fieldset in step.fieldsets:
-            if fieldset.only_if is None:
-                continue
-            path, value = fieldset.only_if
-            if answers.get(path) != value:
-                drop.update(q.path for q in fieldset.questions if q.path != path)
+            if fieldset.toggle is not None and answers.get(fieldset.toggle) != "yes":
+                drop.update(q.path for q in fieldset.questions if q.path != fieldset.toggle)
     kept = {k: v for k, v in answers.items() if k not in drop}
-    branching = [q for step in STEPS for q in step.questions if q.ask_if is not None]
-    for _ in branching:
+    for _ in _BRANCHING:
         facts = facts_of(kept)
-        ruled_out = {q.path for q in branching if q.path in kept and not q.shown(facts)}
+        ruled_out = {q.path for q in _BRANCHING if q.path in kept and not q.shown(facts)}
         if not ruled_out:
             break
         kept = {k: v for k, v in kept.items() if k not in ruled_out}
@@ -183,6 +187,9 @@ def _convert(question: Question, raw: AnswerValue) -> Any:
         return {"yes": True, "no": False}.get(raw, raw)
     if question.kind == "int":
         return int(raw) if _WHOLE_NUMBER.match(raw) else raw
+    if question.kind == "duration":
+        amount, unit = split_duration(raw)
+        return whole_weeks(int(amount), unit) if _WHOLE_NUMBER.match(amount) else amount
     if question.kind == "float":
         return float(raw) if _NUMBER.match(raw) else raw
     if question.path.endswith(".level"):
@@ -351,7 +358,12 @@ def message_for(error: ErrorDetails, path: str) -> str:
     if kind in ("greater_than_equal", "greater_than"):
         return f"Enter {_number(ctx.get('ge', ctx.get('gt')))} or more."
     if kind in ("less_than_equal", "less_than"):
-        return f"Enter {_number(ctx.get('le', ctx.get('lt')))} or less."
+        limit = ctx.get("le", ctx.get("lt"))
+        question = question_for_path(path)
+        if question is not None and question.kind == "duration" and isinstance(limit, int):
+            # The limit is in weeks whichever unit the person chose.
+            return f"Enter {limit} weeks ({limit * DAYS_PER_WEEK} days) or less."
+        return f"Enter {_number(limit)} or less."
     if kind in ("literal_error", "enum", "bool_type"):
         return "Choose one of the options."
     if kind == "string_too_long":

@@ -1,7 +1,9 @@
-"""Questionnaire forms for validated instruments, built from the definition and site wording.
+"""Questionnaire forms for validated instruments, built from the definition and its wording.
 
-spinepath never ships or paraphrases licensed item text: a form exists only when the site has
-installed the wording file (``SPINEPATH_INSTRUMENT_WORDING_DIR``). Otherwise the page says so.
+spinepath never ships or paraphrases licensed item text: a licensed questionnaire has a form
+only when the site has installed its wording file (``SPINEPATH_INSTRUMENT_WORDING_DIR``, or
+``wording`` in the data directory); otherwise the page says so. The generic measures (0-10 pain
+ratings, global rating of change) use spinepath's bundled wording unless the site replaces it.
 """
 
 from __future__ import annotations
@@ -19,17 +21,10 @@ from spinepath.instruments.models import (
     NumericResponse,
     OrdinalResponse,
 )
+from spinepath.instruments.site_wording import directory_to_read
 from spinepath.instruments.wording import Wording, find_wording, wording_required_message
 from spinepath.settings import Settings
 from spinepath.web.pages.forms import FormLike
-
-FOLLOW_UP_INSTRUMENTS: dict[str, tuple[str, ...]] = {
-    "low_back": ("odi", "rmdq", "nrs_back", "nrs_leg"),
-    "upper_back": ("nrs_back",),
-    "neck": ("ndi", "nrs_neck", "nrs_arm"),
-}
-"""Which follow-up questionnaires fit which painful region (ODI/RMDQ for low back, NDI for the
-neck; see docs/instruments.md)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,8 @@ class InstrumentForm:
 
 def _wording(definition: InstrumentDefinition, settings: Settings) -> tuple[Wording | None, str]:
     try:
-        wording = find_wording(definition, settings.instrument_wording_dir)
+        directory = directory_to_read(settings.instrument_wording_dir, settings.data_dir)
+        wording = find_wording(definition, directory)
     except WordingFileError as exc:
         return None, f"The {definition.short_name} wording file could not be used: {exc}"
     return wording, wording_required_message(definition)
@@ -89,22 +85,38 @@ def _item_field(
     return ItemField(code, name, words.text, "checkbox", (("true", words.text),))
 
 
+def form_with_wording(
+    definition: InstrumentDefinition, wording: Wording, prefix: str = "item."
+) -> InstrumentForm:
+    """The form as a person sees it in this wording (an administrator's preview uses it too)."""
+    return InstrumentForm(
+        code=definition.code,
+        title=wording.title or definition.name,
+        available=True,
+        message=None,
+        instructions=wording.instructions,
+        recall=definition.recall_period.text,
+        items=tuple(_item_field(definition, wording, c, prefix) for c in definition.item_codes),
+        licence_notice=definition.licence.notice,
+        wording_source=wording.source,
+    )
+
+
 def instrument_form(code: str, settings: Settings, prefix: str = "item.") -> InstrumentForm:
     definition = catalogue.get(code)
     wording, message = _wording(definition, settings)
-    items: tuple[ItemField, ...] = ()
     if wording is not None:
-        items = tuple(_item_field(definition, wording, c, prefix) for c in definition.item_codes)
+        return form_with_wording(definition, wording, prefix)
     return InstrumentForm(
         code=definition.code,
-        title=(wording.title if wording and wording.title else definition.name),
-        available=wording is not None,
-        message=None if wording is not None else message,
-        instructions=wording.instructions if wording else None,
+        title=definition.name,
+        available=False,
+        message=message,
+        instructions=None,
         recall=definition.recall_period.text,
-        items=items,
+        items=(),
         licence_notice=definition.licence.notice,
-        wording_source=wording.source if wording else None,
+        wording_source=None,
     )
 
 

@@ -6,15 +6,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from spinepath.pathway.facts import Facts
-from spinepath.web.pages.forms import AnswerValue, facts_of, fieldset_visible, shown_questions
+from spinepath.web.pages.forms import AnswerValue, facts_of, shown_questions
 from spinepath.web.pages.steps import (
+    PAIN,
     STARTBACK,
     STARTBACK_PATHS,
-    STEPS,
     WHERE,
     Fieldset,
+    Flow,
     Question,
     Step,
+    split_duration,
 )
 
 TRISTATE_LABELS = {"yes": "Yes", "no": "No", "unknown": "Not sure"}
@@ -53,23 +55,26 @@ def answer_text(question: Question, raw: AnswerValue | None) -> str | None:
         return {c.value: c.label for c in question.choices}.get(raw, raw)
     if question.kind == "check":
         return "Yes" if raw == "yes" else None
+    if question.kind == "duration":
+        # As typed, in the unit chosen: "3 days" is not shown as the 0 weeks it is stored as.
+        amount, unit = split_duration(raw)
+        return f"{amount} {unit.removesuffix('s') if amount == '1' else unit}"
     return f"{raw} {question.unit}" if question.unit else raw
 
 
 def review_sections(
-    answers: Mapping[str, AnswerValue], step_url: Callable[[str], str]
+    answers: Mapping[str, AnswerValue], step_url: Callable[[str], str], flow: Flow
 ) -> list[Section]:
+    """A section per step the answers lead through; a step that was skipped is not listed."""
     sections: list[Section] = []
     facts = facts_of(answers)
-    for step in STEPS:
-        if not step.shown(facts):
-            continue
+    for step in flow.shown_steps(facts):
         section = Section(step.slug, step.title, step_url(step.slug))
         _summarise_step(section, step, answers)
         for fieldset in step.fieldsets:
-            if step is WHERE or not fieldset_visible(fieldset, step, answers):
+            if step is WHERE:
                 continue
-            section.rows.extend(_fieldset_rows(fieldset, answers, facts))
+            section.rows.extend(_fieldset_rows(fieldset, answers, facts, region=step is PAIN))
         if not section.rows and section.note is None:
             section.note = "Nothing to add."
         sections.append(section)
@@ -91,7 +96,7 @@ def _summarise_step(section: Section, step: Step, answers: Mapping[str, AnswerVa
 
 
 def _fieldset_rows(
-    fieldset: Fieldset, answers: Mapping[str, AnswerValue], facts: Facts
+    fieldset: Fieldset, answers: Mapping[str, AnswerValue], facts: Facts, *, region: bool
 ) -> list[Row]:
     first = fieldset.questions[0]
     if first.path.endswith(".modality") and answers.get(first.path, "") in ("", "unknown"):
@@ -111,7 +116,7 @@ def _fieldset_rows(
     for question in shown_questions(fieldset, facts):
         text = answer_text(question, answers.get(question.path))
         label = question.label
-        if fieldset.only_if is not None:
+        if region:
             label = f"{fieldset.legend}: {label}"
         rows.append(Row(label, text or "", missing=text is None, red_flag=question.red_flag))
     return rows

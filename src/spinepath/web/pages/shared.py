@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
 from spinepath import clock
+from spinepath.care import followups
 from spinepath.decision_aid import (
     DecisionAid,
     ValuesAnswers,
@@ -32,17 +33,13 @@ from spinepath.instruments import catalogue
 from spinepath.instruments.errors import InstrumentError
 from spinepath.instruments.progress import (
     ProgressReport,
-    ScheduleOffset,
-    SeriesEntry,
-    progress,
 )
 from spinepath.pathway.assessment import Assessment, CandidacyStatus
 from spinepath.pathway.intake import Intake
 from spinepath.settings import Settings
-from spinepath.store import repository
-from spinepath.store.models import AssessmentRecord, Patient, ResponseRecord
+from spinepath.store import enrolment, repository
+from spinepath.store.models import AssessmentRecord, Patient
 from spinepath.web.deps import get_settings_dep
-from spinepath.web.pages.instrument_forms import FOLLOW_UP_INSTRUMENTS, instrument_form
 from spinepath.web.pages.references import patient_references
 from spinepath.web.pages.rendering import render
 from spinepath.web.stored import load_assessment
@@ -54,9 +51,13 @@ def patient_url(link_token: str, *parts: str) -> str:
     return "/".join(("", "p", link_token, *parts))
 
 
+def site_base(request: Request, settings: Settings) -> str:
+    """The site's address for links that leave the page (e-mails, invitations)."""
+    return settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+
+
 def absolute_link(request: Request, settings: Settings, link_token: str) -> str:
-    base = settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return base + patient_url(link_token)
+    return site_base(request, settings) + patient_url(link_token)
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -73,79 +74,77 @@ class FollowUp:
     status: str
     """``due``, ``upcoming`` or ``done``."""
     next_date: dt.date | None
-    available: bool
     url: str
     last_score: str | None
 
 
-def instruments_for(record: AssessmentRecord) -> list[str]:
-    codes: list[str] = []
-    for region in record.intake.get("regions", []):
-        for code in FOLLOW_UP_INSTRUMENTS.get(str(region.get("region")), ()):
-            if code not in codes:
-                codes.append(code)
-    return codes
+class NotCollected(BaseModel):
+    """A follow-up questionnaire that fits the person but cannot be asked on this server."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    title: str
+    reason: str
 
 
-def schedule(settings: Settings) -> tuple[ScheduleOffset, ...]:
-    weeks = sorted({w for w in settings.follow_up_weeks if w > 0})
-    return (
-        ScheduleOffset(amount=0, unit="d"),
-        *(ScheduleOffset(amount=w, unit="w") for w in weeks),
-    )
+class FollowUpProgress(ProgressReport):
+    """The progress report, and the questionnaires the clinician should know are not asked."""
+
+    not_collected: tuple[NotCollected, ...] = ()
 
 
-def series_entries(responses: list[ResponseRecord]) -> list[SeriesEntry]:
-    """One entry per instrument and day (the latest response that day counts)."""
-    by_day: dict[tuple[str, dt.date], ResponseRecord] = {}
-    for response in responses:
-        by_day[(response.instrument, response.taken_on)] = response
-    return [
-        SeriesEntry(date=r.taken_on, instrument=r.instrument, answers=dict(r.answers))
-        for r in by_day.values()
-    ]
+def not_collected(record: AssessmentRecord | None, settings: Settings) -> list[NotCollected]:
+    if record is None:
+        return []
+    missing: list[NotCollected] = []
+    for code in followups.instruments_for(record.intake):
+        if not followups.can_show(code, settings):
+            title = catalogue.get(code).short_name
+            reason = "not collected — wording not installed"
+            missing.append(NotCollected(code=code, title=title, reason=reason))
+    return missing
 
 
 def progress_report(
     session: Session, patient: Patient, settings: Settings, today: dt.date
-) -> ProgressReport:
-    entries = series_entries(repository.list_responses(session, patient))
-    return progress(entries, today=today, schedule=schedule(settings))
+) -> FollowUpProgress:
+    report = followups.report_for(session, patient, settings, today)
+    record = repository.latest_assessment(session, patient)
+    return FollowUpProgress(
+        today=report.today,
+        series=report.series,
+        not_collected=tuple(not_collected(record, settings)),
+    )
 
 
 def follow_up_overview(
     session: Session, patient: Patient, record: AssessmentRecord, settings: Settings
 ) -> list[FollowUp]:
+    """The questionnaires the person can answer here; one whose licensed wording is not
+    installed is left out (their clinician sees it listed as not collected)."""
     today = clock.today()
-    report = progress_report(session, patient, settings, today)
-    by_code = {s.instrument: s for s in report.series}
+    report = followups.report_for(session, patient, settings, today)
     overview: list[FollowUp] = []
-    for code in instruments_for(record):
-        definition = catalogue.get(code)
-        form_def = instrument_form(code, settings)
-        series = by_code.get(code)
-        status, last = "due", None
-        next_date: dt.date | None = today
-        if series is not None:
-            open_visits = [v for v in series.schedule if v.status == "due"]
-            upcoming = [v for v in series.schedule if v.status == "upcoming"]
-            if open_visits:
-                status, next_date = "due", open_visits[0].target
-            elif upcoming:
-                status, next_date = "upcoming", upcoming[0].window_start
-            else:
-                status, next_date = "done", None
-            scored = [p for p in series.points if p.valid and p.score is not None]
+    for item in followups.statuses(report, record, settings, today):
+        definition = catalogue.get(item.code)
+        last = None
+        if item.series is not None:
+            scored = [p for p in item.series.points if p.valid and p.score is not None]
             if scored:
-                last = f"{scored[-1].score:g} {series.score_unit}"
+                point = scored[-1]
+                last = (
+                    point.band.label
+                    if definition.rates_change and point.band
+                    else f"{point.score:g} {item.series.score_unit}"
+                )
         overview.append(
             FollowUp(
-                code=code,
+                code=item.code,
                 title=definition.short_name,
-                status=status,
-                next_date=next_date,
-                available=form_def.available,
-                url=patient_url_for_follow_up(code),
+                status=item.status,
+                next_date=item.next_date,
+                url=patient_url_for_follow_up(item.code),
                 last_score=last,
             )
         )
@@ -275,6 +274,7 @@ def result_context(
         "follow_ups": follow_up_overview(session, patient, record, settings),
         "history": repository.list_assessments(session, patient),
         "sources_cited": patient_references(assessment),
+        "clinic": enrolment.clinic_of(session, patient),
     }
 
 

@@ -7,6 +7,12 @@ the pain details. A question that depends on an earlier answer on the same scree
 follow-up page, which is shown only when the question applies, so branching works without
 JavaScript. Each question names the dotted intake path it fills; form field names are those
 paths, so a validation error on the intake maps straight back to its input.
+
+Whether a question is asked is declared beside it, once: its ``ask_if``, in the knowledge base's
+condition language (read from ``questions.yaml`` for red-flag questions, from
+``pathway/questionnaire.py`` for the leg-pain details the interview asks too). A step is shown
+when any of its questions is, and a :class:`Flow` adds what a site decides (the licensed STarT
+Back wording), so the pages, the progress count, the review and pruning all ask the same thing.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from typing import Literal, get_args
 
 from spinepath import knowledge as kb
 from spinepath.knowledge.models import QuestionDef
-from spinepath.pathway.conditions import Condition
+from spinepath.pathway.conditions import Condition, parse
 from spinepath.pathway.intake import Priority, TreatmentType
 from spinepath.pathway.kleene import Facts
+from spinepath.pathway.questionnaire import DURATION_UNITS, LEG_FOLLOW_UPS, DurationUnit
 from spinepath.pathway.screening import applies
 
-QuestionKind = Literal["tristate", "choice", "int", "float", "text", "multi", "check"]
+QuestionKind = Literal["tristate", "choice", "int", "float", "text", "multi", "check", "duration"]
 
 
 @dataclass(frozen=True)
@@ -50,17 +57,32 @@ class Question:
     def shown(self, facts: Facts) -> bool:
         return applies(self.ask_if, facts)
 
+    def duration_parts(self, raw: object) -> tuple[str, DurationUnit]:
+        """A duration answer as typed and its unit (``"3 days"`` -> ``("3", "days")``)."""
+        return split_duration(raw if isinstance(raw, str) else "")
+
+
+def split_duration(raw: str) -> tuple[str, DurationUnit]:
+    """The number and unit of a stored duration; a bare number is in weeks (older drafts)."""
+    for unit in DURATION_UNITS:
+        if raw.endswith(f" {unit}"):
+            return raw[: -len(unit) - 1].strip(), unit
+    return raw.strip(), "weeks"
+
+
+def join_duration(amount: str, unit: str) -> str:
+    """The stored form of a duration answer: what was typed, then its unit."""
+    return f"{amount} {unit if unit in DURATION_UNITS else 'weeks'}" if amount else ""
+
 
 @dataclass(frozen=True)
 class Fieldset:
     legend: str
     questions: tuple[Question, ...]
     hint: str | None = None
-    only_if: tuple[str, str] | None = None
-    """Read only when the answer at this path has this value; hidden when an earlier step
-    asked it and the answer differs."""
     toggle: str | None = None
-    """A checkbox in this fieldset that reveals the rest of it."""
+    """A checkbox in this fieldset that reveals the rest of it, on the same page: the rest is
+    read only when it is ticked."""
     error_path: str | None = None
     """An error key shown on the fieldset as a whole (a rule about all its answers)."""
 
@@ -140,13 +162,26 @@ PRIORITIES: tuple[Choice, ...] = tuple(
 )
 
 
-def _yes_no(path: str, label: str, hint: str | None = None) -> Question:
-    return Question(path=path, label=label, kind="tristate", hint=hint)
+def _yes_no(
+    path: str, label: str, hint: str | None = None, *, ask_if: Condition | None = None
+) -> Question:
+    return Question(path=path, label=label, kind="tristate", hint=hint, ask_if=ask_if)
 
 
-def _choice(path: str, label: str, *choices: tuple[str, str], hint: str | None = None) -> Question:
+def _choice(
+    path: str,
+    label: str,
+    *choices: tuple[str, str],
+    hint: str | None = None,
+    ask_if: Condition | None = None,
+) -> Question:
     return Question(
-        path=path, label=label, kind="choice", hint=hint, choices=tuple(Choice(*c) for c in choices)
+        path=path,
+        label=label,
+        kind="choice",
+        hint=hint,
+        choices=tuple(Choice(*c) for c in choices),
+        ask_if=ask_if,
     )
 
 
@@ -281,15 +316,17 @@ WHERE = Step(
 
 def _region_questions(region: str) -> tuple[Question, ...]:
     p = f"regions.{region}"
+    # Only for a region the person ticked: `pain.<region>` is no for one left unticked.
+    ticked = parse(f"pain.{region}", where=p)
     return (
         Question(
             f"{p}.duration_weeks",
-            "How many weeks has this pain lasted?",
-            "int",
-            hint="Count from when this episode began. Less than a week counts as 0.",
-            unit="weeks",
+            "How long has this pain lasted?",
+            "duration",
+            hint="Count from when this episode began, in days or weeks.",
             minimum=0,
             maximum=5200,
+            ask_if=ticked,
         ),
         Question(
             f"{p}.intensity",
@@ -298,6 +335,7 @@ def _region_questions(region: str) -> tuple[Question, ...]:
             hint="0 means no pain, 10 means the worst pain you can imagine.",
             minimum=0,
             maximum=10,
+            ask_if=ticked,
         ),
         _choice(
             f"{p}.quality",
@@ -306,6 +344,7 @@ def _region_questions(region: str) -> tuple[Question, ...]:
             ("sharp", "Sharp or stabbing"),
             ("burning", "Burning"),
             ("unknown", "Not sure"),
+            ask_if=ticked,
         ),
         _choice(
             f"{p}.extent",
@@ -313,8 +352,9 @@ def _region_questions(region: str) -> tuple[Question, ...]:
             ("focal", "In one spot"),
             ("spread", "Spread over a larger area"),
             ("unknown", "Not sure"),
+            ask_if=ticked,
         ),
-        _yes_no(f"{p}.worse_with_movement", "Is it worse when you move?"),
+        _yes_no(f"{p}.worse_with_movement", "Is it worse when you move?", ask_if=ticked),
         # Onset, rest, night and straining are red flags, asked once for all regions by the
         # knowledge base's questions.
     )
@@ -325,12 +365,7 @@ PAIN = Step(
     title="Your pain",
     intro="Tell us about the pain in each place you ticked.",
     fieldsets=tuple(
-        Fieldset(
-            legend=f"{r.label}",
-            questions=_region_questions(r.value),
-            only_if=(f"regions.{r.value}.selected", "yes"),
-        )
-        for r in REGIONS
+        Fieldset(legend=f"{r.label}", questions=_region_questions(r.value)) for r in REGIONS
     ),
 )
 
@@ -342,18 +377,7 @@ LIMBS = Step(
     fieldsets=(
         Fieldset(
             legend="Pain travelling into your legs",
-            questions=(
-                _yes_no("radiation.leg_below_knee", "Does the leg pain go below the knee?"),
-                _yes_no(
-                    "radiation.leg_pain_worse_than_back",
-                    "Is the leg pain worse than the back pain?",
-                ),
-                _yes_no(
-                    "neurology.walking_leg_pain_eased_by_sitting",
-                    "Do your legs hurt or feel heavy when you walk, and ease when you sit or "
-                    "bend forward?",
-                ),
-            ),
+            questions=tuple(_yes_no(f.path, f.question, ask_if=f.ask_if) for f in LEG_FOLLOW_UPS),
         ),
     ),
 )
@@ -368,6 +392,11 @@ WARNING_SIGNS_STEPS = _knowledge_steps(
     ),
 )
 
+# NICE NG65's features of axial spondyloarthritis count only for low back pain that began before
+# 45 and has lasted more than 3 months (the knowledge base's `spa.eligible`): every rule that reads
+# them requires it, so for anyone else they cannot change the advice.
+_AXIAL_SPA = parse("spa.eligible", where="inflammatory")
+
 INFLAMMATORY = Step(
     slug="inflammatory",
     title="Stiffness and joints",
@@ -377,20 +406,29 @@ INFLAMMATORY = Step(
             legend="Your back pain",
             questions=(
                 _yes_no(
-                    "inflammatory.started_before_35", "Did your back pain first start before 35?"
+                    "inflammatory.started_before_35",
+                    "Did your back pain first start before 35?",
+                    ask_if=_AXIAL_SPA,
                 ),
                 _yes_no(
                     "inflammatory.wakes_second_half_of_night",
                     "Does the pain wake you in the second half of the night?",
+                    ask_if=_AXIAL_SPA,
                 ),
-                _yes_no("inflammatory.buttock_pain", "Do you have pain in your buttocks?"),
+                _yes_no(
+                    "inflammatory.buttock_pain",
+                    "Do you have pain in your buttocks?",
+                    ask_if=_AXIAL_SPA,
+                ),
                 _yes_no(
                     "inflammatory.improves_with_movement",
                     "Does the pain get better when you move about?",
+                    ask_if=_AXIAL_SPA,
                 ),
                 _yes_no(
                     "inflammatory.improves_within_48h_of_nsaid",
                     "Did anti-inflammatory painkillers (like ibuprofen) help within 2 days?",
+                    ask_if=_AXIAL_SPA,
                 ),
             ),
         ),
@@ -401,17 +439,24 @@ INFLAMMATORY = Step(
                     "inflammatory.first_degree_relative_with_spa",
                     "Does a parent, brother, sister or child have spondyloarthritis "
                     "(for example ankylosing spondylitis)?",
+                    ask_if=_AXIAL_SPA,
                 ),
-                _yes_no("inflammatory.arthritis", "Do you have swollen, painful joints?"),
+                _yes_no(
+                    "inflammatory.arthritis",
+                    "Do you have swollen, painful joints?",
+                    ask_if=_AXIAL_SPA,
+                ),
                 _yes_no(
                     "inflammatory.enthesitis",
                     "Do you have pain where tendons attach, such as the heel?",
+                    ask_if=_AXIAL_SPA,
                 ),
-                _yes_no("inflammatory.psoriasis", "Do you have psoriasis?"),
+                _yes_no("inflammatory.psoriasis", "Do you have psoriasis?", ask_if=_AXIAL_SPA),
                 _yes_no(
                     "inflammatory.inflammatory_bowel_disease_or_uveitis",
                     "Do you have Crohn's disease, ulcerative colitis or uveitis "
                     "(eye inflammation)?",
+                    ask_if=_AXIAL_SPA,
                 ),
             ),
         ),
@@ -447,7 +492,6 @@ def _treatment_fieldset(choice: Choice) -> Fieldset:
                 ("unknown", "Not sure"),
             ),
         ),
-        only_if=(f"{p}.tried", "yes"),
         toggle=f"{p}.tried",
     )
 
@@ -629,17 +673,35 @@ def step_index(slug: str) -> int:
     return [s.slug for s in STEPS].index(slug)
 
 
-def next_step(slug: str, facts: Facts) -> Step | None:
-    """The next step to show for these answers (a follow-up page that does not apply is not)."""
-    return next((s for s in STEPS[step_index(slug) + 1 :] if s.shown(facts)), None)
+@dataclass(frozen=True)
+class Flow:
+    """Which steps one site shows, for the answers so far.
 
+    A step is shown when any of its questions applies (``Step.shown``). STarT Back is shown only
+    where the site installed its licensed wording: spinepath never paraphrases it, and a patient
+    has no use for a page saying it is missing, so without the wording the step is skipped, and
+    neither counted in the progress nor listed on the review.
+    """
 
-def previous_step(slug: str, facts: Facts) -> Step | None:
-    return next((s for s in reversed(STEPS[: step_index(slug)]) if s.shown(facts)), None)
+    startback: bool
+    """The site installed the STarT Back wording (``startback_form(settings).available``)."""
 
+    def shows(self, step: Step, facts: Facts) -> bool:
+        if step is STARTBACK:
+            return self.startback
+        return step.shown(facts)
 
-def shown_steps(facts: Facts) -> list[Step]:
-    return [s for s in STEPS if s.shown(facts)]
+    def shown_steps(self, facts: Facts) -> list[Step]:
+        """The steps these answers lead through, so far as they are known (unknown shows)."""
+        return [s for s in STEPS if self.shows(s, facts)]
+
+    def next_step(self, slug: str, facts: Facts) -> Step | None:
+        """The next step to show for these answers (a page that does not apply is not)."""
+        return next((s for s in STEPS[step_index(slug) + 1 :] if self.shows(s, facts)), None)
+
+    def previous_step(self, slug: str, facts: Facts) -> Step | None:
+        before = STEPS[: step_index(slug)] if slug in STEP_BY_SLUG else STEPS
+        return next((s for s in reversed(before) if self.shows(s, facts)), None)
 
 
 def step_for_path(path: str) -> Step | None:
