@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import time_machine
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -59,7 +60,7 @@ def _answer_everything_due(database: Database, settings: Settings, patient_id: s
 
 
 def test_reminders_fall_due_repeat_once_and_stop_when_completed(
-    database: Database, settings: Settings, smtp: SmtpServer
+    database: Database, settings: Settings, smtp: SmtpServer, client: TestClient
 ) -> None:
     configured = settings.model_copy(update=smtp.settings())
     worker = Worker(database, configured)
@@ -74,6 +75,13 @@ def test_reminders_fall_due_repeat_once_and_stop_when_completed(
         [mail] = smtp.mailbox.wait_for(1)
         assert mail["To"] == PATIENT_EMAIL
         assert link in mail.get_content()
+        # The link in the e-mail opens the patient's follow-up questionnaires.
+        opened = client.get(link.removeprefix(BASE) + "/result")
+        assert opened.status_code == 200
+        assert (
+            "Back pain over the last week"
+            in client.get(link.removeprefix(BASE) + "/follow-up/nrs_back").text
+        )
         assert "Riverside Spine Clinic" in mail.get_content()
         assert "999" in mail.get_content(), "the safety net comes with every reminder"
         assert worker.run_once().reminders_queued == 0, "one reminder per visit, not per round"

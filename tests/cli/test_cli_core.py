@@ -20,6 +20,7 @@ from spinepath.knowledge.models import QuestionDef
 from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.pathway.kleene import FactValue
+from spinepath.pathway.questionnaire import DurationUnit
 from support.cli import PLAIN_WIDE, cli_runner, spinepath_app
 from support.files import example_paths
 from support.intakes import low_back_pain
@@ -337,6 +338,9 @@ class ScriptedAsker:
         answer = self._answer(text, 60 if "old" in text else 10 if "weeks" in text else 5)
         assert answer is None or isinstance(answer, int)
         return answer
+
+    def duration(self, text: str, max_weeks: int) -> tuple[int, DurationUnit]:
+        return 10, "weeks"
 
     def regions(self, text: str) -> list[str]:
         return self.region_answer

@@ -185,7 +185,8 @@ def test_wrong_answers_are_asked_again_with_a_clear_message(
         "9",
         "3",
         "two",
-        "2",
+        "12 fortnights",
+        "3 days",
         "11",
         "4",
         *_screen("red_flag"),
@@ -197,7 +198,7 @@ def test_wrong_answers_are_asked_again_with_a_clear_message(
     assert said.count("Please select one of the available options") == 3
     assert said.count("Enter a whole number from 0 to 120.") == 2
     assert "Enter 1, 2 or 3" in said
-    assert "Enter a whole number from 0 to 5200." in said
+    assert said.count("Enter a number of weeks (up to 5200) or of days, like '3 days'") == 2
     assert "Enter a whole number from 0 to 10." in said
 
 
@@ -216,3 +217,45 @@ def test_the_leg_pain_details_are_asked_as_the_web_asks_them(
     result = _run(app, [], answers, tmp_path)
     assert result.exit_code == 0, result.output
     assert (BELOW_KNEE in result.output) is asked
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("3 days", (3, "days")),
+        ("3d", (3, "days")),
+        ("1 day", (1, "days")),
+        ("2", (2, "weeks")),
+        ("2w", (2, "weeks")),
+        ("2 WEEKS", (2, "weeks")),
+        ("5200", (5200, "weeks")),
+        ("36400 days", (36400, "days")),
+        ("5201", None),
+        ("36401 days", None),
+        ("-3 days", None),
+        ("3 months", None),
+        ("", None),
+    ],
+)
+def test_durations_are_read_in_days_or_weeks(typed: str, expected: tuple[int, str] | None) -> None:
+    assert interview.read_duration(typed, 5200) == expected
+
+
+def test_an_interview_answer_in_days_reaches_the_intake_as_completed_weeks(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    saved = tmp_path / "intake.json"
+    answers = [
+        *_screen("emergency"),
+        "40",
+        "female",
+        "n",
+        "3",
+        "41 days",
+        "4",
+        *_screen("red_flag"),
+    ]
+    result = _run(app, ["--save", str(saved)], answers, tmp_path)
+    assert result.exit_code == 0, result.output
+    intake = json.loads(saved.read_text(encoding="utf-8"))
+    assert intake["regions"][0]["duration_weeks"] == 5, "41 days is under 6 weeks"

@@ -43,13 +43,20 @@ from spinepath.pathway.engine import assess
 from spinepath.pathway.facts import Facts
 from spinepath.pathway.intake import CHILD_MESSAGE, MINIMUM_AGE, Intake, RegionPain
 from spinepath.pathway.kleene import FactValue
-from spinepath.pathway.questionnaire import LEG_FOLLOW_UPS
+from spinepath.pathway.questionnaire import (
+    DAYS_PER_WEEK,
+    LEG_FOLLOW_UPS,
+    DurationUnit,
+    whole_weeks,
+)
 from spinepath.validation import error_lines
 
 _REGIONS = {"1": "neck", "2": "upper_back", "3": "low_back"}
 _YES_NO_SKIP = {"y": True, "n": False, "s": None}
 _SKIP = "s"
 _WHOLE_NUMBER = re.compile(r"^\d{1,9}$")
+_DURATION = re.compile(r"^(\d{1,9})\s*(d|days?|w|wks?|weeks?)?$", re.IGNORECASE)
+"""A duration as typed: ``3 days``, ``3d``, ``2 weeks``, ``2w``, or a bare number of weeks."""
 DRAFT_FORMAT = "spinepath-interview-draft/1"
 DRAFT_NAME = "interview-draft.json"
 EXIT_STOPPED = 2
@@ -83,7 +90,22 @@ class Asker(Protocol):
         self, text: str, minimum: int, maximum: int, *, unit: str | None = None, skippable: bool
     ) -> int | None: ...
 
+    def duration(self, text: str, max_weeks: int) -> tuple[int, DurationUnit]:
+        """A duration in days or weeks, as the person gives it."""
+        ...
+
     def regions(self, text: str) -> list[str]: ...
+
+
+def read_duration(answer: str, max_weeks: int) -> tuple[int, DurationUnit] | None:
+    """``(amount, unit)`` for a duration typed in days or weeks, or None if it does not fit."""
+    found = _DURATION.match(answer.strip())
+    if found is None:
+        return None
+    amount = int(found[1])
+    unit: DurationUnit = "days" if (found[2] or "w").lower().startswith("d") else "weeks"
+    limit = max_weeks * DAYS_PER_WEEK if unit == "days" else max_weeks
+    return (amount, unit) if amount <= limit else None
 
 
 class ConsoleAsker:
@@ -124,6 +146,18 @@ class ConsoleAsker:
             if _WHOLE_NUMBER.match(answer) and minimum <= int(answer) <= maximum:
                 return int(answer)
             self.console.print(f"[red]Enter a whole number from {minimum} to {maximum}.[/]")
+
+    def duration(self, text: str, max_weeks: int) -> tuple[int, DurationUnit]:
+        label = f"{escape(text)} (weeks, or days like '3 days')"
+        while True:
+            answer = Prompt.ask(label, console=self.console)
+            found = read_duration(answer, max_weeks)
+            if found is not None:
+                return found
+            self.console.print(
+                f"[red]Enter a number of weeks (up to {max_weeks}) or of days, like "
+                f"'3 days' (up to {max_weeks * DAYS_PER_WEEK}).[/]"
+            )
 
     def regions(self, text: str) -> list[str]:
         while True:
@@ -202,6 +236,22 @@ class _Interview:
             key,
             lambda v: _fits_number(v, minimum, maximum, skippable),
             lambda: self.asker.number(text, minimum, maximum, unit=unit, skippable=skippable),
+        )
+
+    def duration(self, key: str, text: str, max_weeks: int) -> int:
+        """Completed weeks, from an answer in days or weeks (kept as given, for a draft)."""
+        amount, unit = self.recall(
+            key,
+            lambda v: (
+                isinstance(v, list | tuple)
+                and len(v) == 2
+                and isinstance(v[0], int)
+                and read_duration(f"{v[0]} {v[1]}", max_weeks) is not None
+            ),
+            lambda: list(self.asker.duration(text, max_weeks)),
+        )
+        return whole_weeks(
+            int(amount), "days" if amount is not None and unit == "days" else "weeks"
         )
 
     def regions(self, text: str) -> list[str]:
@@ -284,11 +334,8 @@ class _Interview:
         scale = _limits(RegionPain, "intensity")
         for region in self.regions("Where is the pain? 1 neck, 2 upper back, 3 low back (e.g. 13)"):
             where = region.replace("_", " ")
-            duration = self.number(
-                f"regions.{region}.duration_weeks",
-                f"How many weeks has the {where} pain lasted?",
-                *weeks,
-                skippable=False,
+            duration = self.duration(
+                f"regions.{region}.duration", f"How long has the {where} pain lasted?", weeks[1]
             )
             intensity = self.number(
                 f"regions.{region}.intensity",
