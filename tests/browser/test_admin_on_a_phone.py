@@ -78,3 +78,30 @@ def test_the_admin_pages_have_no_serious_accessibility_problem(
         page.goto(live_server.url + path)
         _fits(page)
         assert serious_accessibility_violations(page) == [], path
+
+
+def test_an_admin_adds_a_webhook_for_alerts_on_a_phone_without_javascript(
+    browser: Browser, live_server: LiveServer, world: World, shots: Path
+) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    try:
+        _sign_in(page, live_server.url, world.admin.email)
+        page.goto(live_server.url + "/admin/alerts")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Alerts")
+        page.get_by_label("Kind").select_option("webhook")
+        page.get_by_label("Address").fill("http://pager.example.org/in")
+        page.locator("#f-clinic").select_option(label="Clinic A")
+        page.get_by_role("button", name="Add the channel").click()
+        expect(page.get_by_role("alert")).to_contain_text("https://")
+        _fits(page)
+        page.get_by_label("Address").fill("https://pager.example.org/in-" + "x" * 60)
+        page.get_by_role("button", name="Add the channel").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Webhook added")
+        _fits(page)
+        page.get_by_role("link", name="Back to alerts").click()
+        expect(page.locator("#channels + .table-wrap")).to_contain_text("Clinic A")
+        _fits(page)
+        page.screenshot(path=str(shots / "phone-25-admin-alerts.png"), full_page=True)
+    finally:
+        context.close()

@@ -133,6 +133,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/admin/wording/preview"): "admin",
     ("POST", "/admin/wording/enable"): "admin",
     ("POST", "/admin/wording/{code}/remove"): "admin",
+    ("GET", "/admin/alerts"): "admin",
+    ("POST", "/admin/alerts"): "admin",
+    ("POST", "/admin/alerts/{channel_id}/disable"): "admin",
     # Enrolment: clinic join codes, re-issued and revoked links
     ("GET", "/join"): "public",
     ("POST", "/join"): "public",
@@ -166,6 +169,7 @@ PATH_VALUES = {
     "token_id": "2",
     # The alert _seed raises for patient A (the first alert).
     "alert_id": "1",
+    "channel_id": "1",
 }
 
 

@@ -3,9 +3,7 @@ alerts` (where a clinic's alerts go, and what happened to the messages)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -15,6 +13,8 @@ from spinepath.cli.delivery import report, run_until_signalled
 from spinepath.cli.web import _database_session, _fail, _settings, schema_ready
 
 if TYPE_CHECKING:
+    from spinepath.care.channels import Kind
+
     pass
 
 console = Console(stderr=True)
@@ -65,6 +65,28 @@ def _clinic_id(name: str) -> int:
             raise _fail(str(error)) from error
 
 
+def _add(clinic: str, kind: Kind, target: str, include_reference: bool, allow_http: bool) -> None:
+    from spinepath.care import channels
+
+    clinic_id = _clinic_id(clinic)
+    with _database_session() as session:
+        try:
+            channel, secret = channels.add_channel(
+                session,
+                clinic_id,
+                kind,
+                target,
+                include_reference=include_reference,
+                allow_http=allow_http,
+            )
+        except channels.ChannelError as error:
+            raise _fail(str(error)) from error
+        console.print(f"alert channel {channel.id}: {kind} to {escape(channel.target)}")
+    if secret is not None:
+        console.print("signing secret (shown once; see docs/alerts.md to verify signatures):")
+        typer.echo(secret)
+
+
 @alerts_app.command("add-email")
 def add_email(
     clinic: Annotated[str, typer.Argument(help="Clinic name.")],
@@ -75,25 +97,7 @@ def add_email(
     ] = False,
 ) -> None:
     """Send the clinic's alerts to an e-mail address."""
-    from email_validator import EmailNotValidError, validate_email
-
-    from spinepath.store.models import AlertChannel
-
-    try:
-        normalised = validate_email(address, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise _fail(f"address: {error}") from error
-    clinic_id = _clinic_id(clinic)
-    with _database_session() as session:
-        channel = AlertChannel(
-            clinic_id=clinic_id,
-            kind="email",
-            target=normalised,
-            include_reference=include_reference,
-        )
-        session.add(channel)
-        session.flush()
-        console.print(f"alert channel {channel.id}: e-mail to {escape(normalised)}")
+    _add(clinic, "email", address, include_reference, allow_http=False)
 
 
 @alerts_app.command("add-webhook")
@@ -104,31 +108,11 @@ def add_webhook(
         bool, typer.Option(help="Put the clinic's label for the patient in the body.")
     ] = False,
     allow_http: Annotated[
-        bool, typer.Option(help="Allow plain http:// (only for a receiver on this machine).")
+        bool, typer.Option(help="Allow plain http:// to this machine (a local gateway).")
     ] = False,
 ) -> None:
     """Post the clinic's alerts to a webhook, signed with a new secret (printed once)."""
-    from spinepath.store.models import AlertChannel
-
-    parts = urlsplit(url)
-    allowed = ("https", "http") if allow_http else ("https",)
-    if parts.scheme not in allowed or not parts.hostname:
-        raise _fail(f"url: must be {' or '.join(allowed)}:// with a host name")
-    clinic_id = _clinic_id(clinic)
-    secret = secrets.token_urlsafe(WEBHOOK_SECRET_BYTES)
-    with _database_session() as session:
-        channel = AlertChannel(
-            clinic_id=clinic_id,
-            kind="webhook",
-            target=url,
-            secret=secret,
-            include_reference=include_reference,
-        )
-        session.add(channel)
-        session.flush()
-        console.print(f"alert channel {channel.id}: webhook to {escape(url)}")
-    console.print("signing secret (shown once; see docs/alerts.md to verify signatures):")
-    typer.echo(secret)
+    _add(clinic, "webhook", url, include_reference, allow_http)
 
 
 @alerts_app.command("list")

@@ -24,6 +24,7 @@ def register_pages(app: FastAPI) -> None:
     """Include the page routers, serve /static, and answer page errors in HTML."""
     from spinepath.web.pages import (
         admin,
+        admin_alerts,
         admin_wording,
         alert_actions,
         clinician,
@@ -45,6 +46,7 @@ def register_pages(app: FastAPI) -> None:
     app.include_router(clinician.router)
     app.include_router(admin.router)
     app.include_router(admin_wording.router)
+    app.include_router(admin_alerts.router)
     app.include_router(clinician_patient.router)
     app.include_router(enrolment.router)
     app.include_router(join.router)
