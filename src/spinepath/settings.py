@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -23,6 +23,18 @@ MINIMUM_SECRET_LENGTH = 32
 
 class SecretKeyMissingError(ValueError):
     """Raised outside development when no secret key is configured."""
+
+
+class CdsClient(BaseModel):
+    """An EHR trusted to call the CDS Hooks service (see ``cds_clients``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: str = Field(min_length=1, description="The JWT issuer, exactly as the EHR sends it.")
+    jwks_url: str = Field(
+        pattern=r"^https?://", description="Where the issuer publishes its public keys (JWKS)."
+    )
+    clinic: str = Field(min_length=1, description="The spinepath clinic this EHR serves.")
 
 
 class Settings(BaseSettings):
@@ -181,6 +193,14 @@ class Settings(BaseSettings):
         le=90,
         description="Days after a first reminder when a second is sent if the questionnaire is "
         "still not done. No more than two reminders per due date.",
+    )
+
+    cds_clients: list[CdsClient] = Field(
+        default=[],
+        description="EHRs allowed to call the CDS Hooks service, as JSON: "
+        '[{"iss": "https://ehr.example.org", "jwks_url": "https://ehr.example.org/jwks", '
+        '"clinic": "Riverside Spine Clinic"}]. A call is accepted only with a JWT signed by a '
+        "key from its issuer's JWKS; the clinic is whose patients the EHR's calls concern.",
     )
 
     @model_validator(mode="after")

@@ -35,7 +35,7 @@ from spinepath.store.models import Alert, ClinicJoinCode
 from support.intakes import low_back_pain
 from support.web import SESSION_COOKIE, World, session_cookie
 
-Access = Literal["public", "link", "clinic_list", "clinic_patient", "admin"]
+Access = Literal["public", "link", "clinic_list", "clinic_patient", "admin", "ehr_jwt"]
 Persona = Literal[
     "anonymous", "patient_own", "patient_other", "clinician_b", "admin", "clinician_a"
 ]
@@ -54,6 +54,8 @@ ALLOWED: dict[Access, frozenset[Persona]] = {
     "clinic_list": frozenset({"clinician_a", "clinician_b"}),
     "clinic_patient": frozenset({"clinician_a"}),
     "admin": frozenset({"admin"}),
+    # CDS Hooks: only an EHR's signed JWT, never a session or a patient's link.
+    "ehr_jwt": frozenset(),
 }
 UNKNOWN_LINK = "spl_" + "x" * 43
 
@@ -157,6 +159,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/p/{link_token}/reminders"): "link",
     ("POST", "/p/{link_token}/reminders"): "link",
     ("POST", "/p/{link_token}/reminders/stop"): "link",
+    ("GET", "/cds-services"): "ehr_jwt",
+    ("POST", "/cds-services/{service_id}"): "ehr_jwt",
+    ("POST", "/cds-services/{service_id}/feedback"): "ehr_jwt",
 }
 # Values for path parameters other than the persona-dependent link token and patient id.
 PATH_VALUES = {
@@ -170,6 +175,7 @@ PATH_VALUES = {
     # The alert _seed raises for patient A (the first alert).
     "alert_id": "1",
     "channel_id": "1",
+    "service_id": "spinepath-patient-view",
 }
 
 

@@ -342,6 +342,37 @@ class ReminderContact(Base):
     stopped_at: Mapped[dt.datetime | None]
 
 
+# CDS Hooks: tokens already used, and what clinicians did with the cards -----------------------
+
+
+class CdsTokenSeen(Base):
+    """The ``jti`` of every CDS Hooks JWT accepted, kept until it expires, so that a token
+    cannot be replayed (a unique key: two workers cannot both accept one)."""
+
+    __tablename__ = "cds_tokens_seen"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jti_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class CdsFeedback(Base):
+    """A card accepted or overridden in the EHR, as its CDS client reported it."""
+
+    __tablename__ = "cds_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(100), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    card_uuid: Mapped[str] = mapped_column(String(100), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    accepted_suggestions: Mapped[dict[str, Any]]
+    override_reason: Mapped[dict[str, Any]]
+    outcome_at: Mapped[dt.datetime]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class AuditEvent(Base):
     """Who read or changed which patient's data, and every sign-in and sign-out.
 

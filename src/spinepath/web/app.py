@@ -13,6 +13,7 @@ from spinepath.settings import Settings
 from spinepath.store.db import Database
 from spinepath.web.api import api_router
 from spinepath.web.api.docs import docs_router
+from spinepath.web.cds.routes import router as cds_router
 from spinepath.web.errors import install_error_handlers
 from spinepath.web.paths import API_PREFIX
 from spinepath.web.paths import OPENAPI_URL as OPENAPI_URL
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(docs_router)
+    app.include_router(cds_router)
     _register_pages(app)
 
     # Added innermost first: the security headers wrap everything, even the 413/403 answers.
