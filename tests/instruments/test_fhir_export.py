@@ -14,7 +14,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from spinepath.instruments import catalogue
 from spinepath.instruments.scoring import score
 from spinepath.instruments.wording import find_wording
-from spinepath.interop import fhir
+from spinepath.interop import fhir, terminology
 
 from .answers import NDI_ITEMS, ODI_SECTIONS, spread
 
@@ -29,8 +29,16 @@ def test_every_instrument_exports_a_valid_questionnaire_with_stable_link_ids(cod
     parsed = Questionnaire.model_validate_json(exported.model_dump_json())
     assert [item.linkId for item in parsed.item or []] == list(definition.item_codes)
     assert parsed.copyright == definition.licence.notice
-    assert parsed.url == f"urn:spinepath:questionnaire:{code}"
-    assert parsed.version == definition.version
+    assert parsed.url == f"https://spinepath.org/fhir/Questionnaire/{code.replace('_', '-')}"
+    assert parsed.version == terminology.canonical_version(definition)
+
+
+def test_a_version_with_spaces_becomes_a_canonical_safe_version() -> None:
+    # "Vernon & Mior 1991" would put spaces into QuestionnaireResponse.questionnaire.
+    assert fhir.questionnaire("ndi").version == "Vernon-Mior-1991"
+    assert fhir.questionnaire("rmdq").version == "24-item-1983"
+    assert fhir.questionnaire("odi").version == "2.1a"
+    assert "Vernon & Mior 1991" in (fhir.questionnaire("ndi").description or "")
 
 
 LICENSED = [c for c in ALL if not catalogue.get(c).licence.wording_shipped]
@@ -112,14 +120,15 @@ def test_the_export_uses_the_site_wording_when_supplied(wording_dir: Path) -> No
 
 def test_the_bundle_holds_one_questionnaire_per_instrument() -> None:
     bundle = Bundle.model_validate_json(fhir.questionnaire_bundle().model_dump_json())
-    assert len(bundle.entry or []) == len(ALL)
+    types = [e.resource.get_resource_type() for e in bundle.entry or [] if e.resource]
+    assert types.count("Questionnaire") == len(ALL)
 
 
 def test_a_scored_odi_becomes_a_response_and_an_observation_in_percent() -> None:
     answers = spread(ODI_SECTIONS, 16)
     bundle = _json(fhir.scored_bundle(score("odi", answers), answers, effective=date(2026, 1, 5)))
     response, observation = (e["resource"] for e in bundle["entry"])
-    assert response["questionnaire"] == "urn:spinepath:questionnaire:odi|2.1a"
+    assert response["questionnaire"] == "https://spinepath.org/fhir/Questionnaire/odi|2.1a"
     assert len(response["item"]) == 10
     assert observation["valueQuantity"] == {
         "value": 32.0,
@@ -127,7 +136,7 @@ def test_a_scored_odi_becomes_a_response_and_an_observation_in_percent() -> None
         "system": "http://unitsofmeasure.org",
         "code": "%",
     }
-    assert observation["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{response['id']}"}]
+    assert observation["derivedFrom"] == [{"reference": f"urn:uuid:{response['id']}"}]
     assert observation["interpretation"][0]["text"].startswith("Moderate")
     assert "Mapi" in observation["note"][0]["text"]
 

@@ -186,7 +186,8 @@ def export_instruments(
     ] = None,
     wording_dir: WordingDir = None,
 ) -> None:
-    """Export every instrument; --fhir gives a FHIR Bundle of Questionnaires."""
+    """Export every instrument; --fhir gives a FHIR Bundle of the Questionnaires and the
+    CodeSystems their codes come from (--out writes the Questionnaires only)."""
     from spinepath.interop import fhir as fhir_export
 
     if not fhir:
