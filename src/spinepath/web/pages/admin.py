@@ -40,7 +40,7 @@ RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 ROLES = {"clinician": "Clinician", "admin": "Administrator"}
 
 
-def _record(
+def record_admin_action(
     request: Request, session: Session, admin: User, action: str, clinic_id: int | None
 ) -> None:
     audit(
@@ -148,7 +148,7 @@ def add_user(
         except ValueError as error:
             errors = _field_errors(error)
         else:
-            _record(request, session, admin, "add_user", created.clinic_id)
+            record_admin_action(request, session, admin, "add_user", created.clinic_id)
             return redirect(f"{USERS}/{created.id}")
     return _users_page(request, session, admin, settings, errors, values, 422)
 
@@ -201,7 +201,7 @@ def disable_user(
         errors = {"": "You cannot disable your own account; ask another administrator."}
         return _user_page(request, session, admin, settings, target, errors, 409)
     repository.set_user_active(session, target, False)
-    _record(request, session, admin, "disable_user", target.clinic_id)
+    record_admin_action(request, session, admin, "disable_user", target.clinic_id)
     return redirect(f"{USERS}/{target.id}")
 
 
@@ -211,7 +211,7 @@ def enable_user(
 ) -> Response:
     target = _managed(session, admin, user_id)
     repository.set_user_active(session, target, True)
-    _record(request, session, admin, "enable_user", target.clinic_id)
+    record_admin_action(request, session, admin, "enable_user", target.clinic_id)
     return redirect(f"{USERS}/{target.id}")
 
 
@@ -221,7 +221,7 @@ def end_sessions(
 ) -> Response:
     target = _managed(session, admin, user_id)
     sessions.end_user_sessions(session, target.id)
-    _record(request, session, admin, "end_sessions", target.clinic_id)
+    record_admin_action(request, session, admin, "end_sessions", target.clinic_id)
     return redirect(f"{USERS}/{target.id}")
 
 
@@ -249,7 +249,7 @@ def set_password(
             errors = _field_errors(error)
     if errors:
         return _user_page(request, session, admin, settings, target, errors, 422)
-    _record(request, session, admin, "set_password", target.clinic_id)
+    record_admin_action(request, session, admin, "set_password", target.clinic_id)
     return redirect(f"{USERS}/{target.id}")
 
 
@@ -294,7 +294,7 @@ def add_clinic(
         except ValueError as error:
             errors = _field_errors(error)
         else:
-            _record(request, session, admin, "add_clinic", clinic.id)
+            record_admin_action(request, session, admin, "add_clinic", clinic.id)
             return redirect(CLINICS)
     return _clinics_page(request, session, admin, errors, name, 422)
 
@@ -345,7 +345,7 @@ def create_token(
     if errors or clinic is None:
         return _tokens_page(request, session, admin, errors, values, 422)
     token, raw = repository.create_api_token(session, clinic_id=clinic.id, name=values["name"])
-    _record(request, session, admin, "create_token", clinic.id)
+    record_admin_action(request, session, admin, "create_token", clinic.id)
     context = {"user": admin, "token": token, "clinic": clinic, "secret": raw}
     return render(request, "admin/token_created.html", context)
 
@@ -358,5 +358,5 @@ def revoke_token(
     if token is None:
         raise not_found("no such API token among those you manage")
     repository.revoke_api_token(session, token.id)
-    _record(request, session, admin, "revoke_token", token.clinic_id)
+    record_admin_action(request, session, admin, "revoke_token", token.clinic_id)
     return redirect(TOKENS)

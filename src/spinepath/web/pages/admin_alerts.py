@@ -3,9 +3,9 @@ outbox could not deliver. A clinic's administrator manages that clinic's channel
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 from spinepath.care import channels
 from spinepath.store import accounts
 from spinepath.store.models import ROW_ID_MAX, AlertChannel, OutboxMessage, User
-from spinepath.web.deps import CurrentAdmin, DbSession, SubmittedForm, audit, not_found
+from spinepath.web.deps import CurrentAdmin, DbSession, SubmittedForm, not_found
+from spinepath.web.pages.admin import RowId, record_admin_action
 from spinepath.web.pages.rendering import render
 from spinepath.web.pages.shared import redirect
 
 router = APIRouter(include_in_schema=False)
 
 ALERTS = "/admin/alerts"
-RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 KINDS = {"email": "E-mail", "webhook": "Webhook (signed POST)"}
 RECENT_FAILURES = 20
 
@@ -69,18 +69,6 @@ def _page(
     return render(request, "admin/alerts.html", context, status_code)
 
 
-def _record(request: Request, session: Session, admin: User, action: str, clinic_id: int) -> None:
-    audit(
-        request,
-        session,
-        actor_kind="admin",
-        actor_id=admin.id,
-        patient=None,
-        action=action,
-        clinic_id=clinic_id,
-    )
-
-
 @router.get(ALERTS, response_class=HTMLResponse)
 def alerts_page(request: Request, admin: CurrentAdmin, session: DbSession) -> Response:
     return _page(request, session, admin, {}, {})
@@ -123,7 +111,7 @@ def add_channel(
     except channels.ChannelError as error:
         errors["target"] = str(error).removeprefix("target: ").capitalize() + "."
         return _page(request, session, admin, errors, values, 422)
-    _record(request, session, admin, "add_alert_channel", clinic.id)
+    record_admin_action(request, session, admin, "add_alert_channel", clinic.id)
     if secret is None:
         return redirect(ALERTS + "#channels")
     context = {"user": admin, "channel": channel, "clinic": clinic, "secret": secret}
@@ -138,5 +126,5 @@ def disable_channel(
     if channel is None:
         raise not_found("no such alert channel among those you manage")
     channel.active = False
-    _record(request, session, admin, "disable_alert_channel", channel.clinic_id)
+    record_admin_action(request, session, admin, "disable_alert_channel", channel.clinic_id)
     return redirect(ALERTS + "#channels")
