@@ -31,7 +31,7 @@ from spinepath.pathway.intake import Intake
 from spinepath.settings import Settings
 from spinepath.store import repository
 from spinepath.store.db import Database
-from spinepath.store.models import Alert, ClinicJoinCode
+from spinepath.store.models import Alert, AlertChannel, ClinicJoinCode
 from support.intakes import low_back_pain
 from support.web import SESSION_COOKIE, World, session_cookie
 
@@ -208,6 +208,10 @@ def _seed(database: Database, world: World) -> None:
     with database.session() as session:
         # Clinic A's join code, so that the public join pages have a clinic to open.
         session.add(ClinicJoinCode(clinic_id=world.clinic_a, code=PATH_VALUES["join_code"]))
+        # Clinic A's alert channel, so that disabling one has something to act on.
+        session.add(
+            AlertChannel(clinic_id=world.clinic_a, kind="email", target="desk@clinic-a.example")
+        )
         session.add(
             Alert(
                 clinic_id=world.clinic_a,
