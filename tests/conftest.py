@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -19,6 +20,7 @@ from spinepath.store.db import Database
 from support import database as test_databases
 from support.cli import cli_runner
 from support.mail import SmtpServer, smtp_server
+from support.summaries import collect_worker_reports, write_reports
 from support.web import (
     SESSION_COOKIE,
     Person,
@@ -29,6 +31,18 @@ from support.web import (
     session_cookie,
 )
 from support.webhooks import Receiver, webhook_receiver
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist, on the controller: keep the reports a worker left."""
+    collect_worker_reports(node.config, getattr(node, "workeroutput", {}))
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    write_reports(terminalreporter, config)
 
 
 @pytest.fixture(scope="session")

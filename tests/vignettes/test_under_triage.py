@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from spinepath.pathway.assessment import Level
+from support.summaries import leave_report
 
 from .cases import Assess, load_cases, load_examples
-from .triage_safety import COMPARISONS, TriageComparison, report, split
+from .triage_safety import TriageComparison, report, split
 
 
 def test_a_lower_level_than_expected_is_under_triage() -> None:
@@ -48,6 +49,7 @@ def test_no_vignette_or_example_is_under_triaged(
         TriageComparison(ex.name, ex.expected.level, assess(ex.intake).triage.level)
         for ex in load_examples()
     ]
-    pytestconfig.stash[COMPARISONS] = comparisons
+    lines = report(comparisons)
+    leave_report(pytestconfig, "triage safety of vignettes and examples", lines)
     under = split(comparisons)["under"]
-    assert under == [], "\n".join(report(comparisons))
+    assert under == [], "\n".join(lines)

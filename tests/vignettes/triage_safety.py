@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-import pytest
-
 from spinepath.pathway.assessment import Level
 
 Direction = Literal["under", "over", "exact"]
@@ -54,6 +52,3 @@ def report(comparisons: Iterable[TriageComparison]) -> list[str]:
     lines += [f"  UNDER  {c.line()}" for c in groups["under"]]
     lines += [f"  over   {c.line()}" for c in groups["over"]]
     return lines
-
-
-COMPARISONS = pytest.StashKey[list[TriageComparison]]()
