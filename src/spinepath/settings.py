@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,54 @@ class CdsClient(BaseModel):
         pattern=r"^https?://", description="Where the issuer publishes its public keys (JWKS)."
     )
     clinic: str = Field(min_length=1, description="The spinepath clinic this EHR serves.")
+    origins: list[Annotated[str, Field(pattern=r"^https?://[^/\s?#]+$")]] = Field(
+        default=[],
+        description="Web origins (scheme://host[:port]) of this EHR's browser client, allowed "
+        "to call the CDS services cross-origin (CORS). Empty: no browser calls.",
+    )
+
+
+SMART_DEFAULT_SCOPE = (
+    "launch openid fhirUser patient/Patient.r patient/Condition.rs "
+    "patient/MedicationRequest.rs patient/MedicationStatement.rs patient/Procedure.rs "
+    "patient/Observation.rs patient/ImagingStudy.rs patient/DiagnosticReport.rs"
+)
+"""SMART v2 scopes: read-only, and only the resource types the workspace shows."""
+
+
+class SmartEhr(BaseModel):
+    """An EHR that may launch the clinician workspace with SMART App Launch (``smart_ehrs``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    iss: str = Field(
+        pattern=r"^https?://[^\s?#]+$",
+        description="The EHR's FHIR base URL, exactly as it sends it in `iss`.",
+    )
+    client_id: str = Field(min_length=1, description="spinepath's client id at this EHR.")
+    clinic: str = Field(min_length=1, description="The spinepath clinic this EHR serves.")
+    client_secret: SecretStr | None = Field(
+        default=None,
+        description="Set for a confidential client (client_secret_basic); empty: a public client.",
+    )
+    scope: str = Field(
+        default=SMART_DEFAULT_SCOPE,
+        min_length=1,
+        description="Scopes to ask for; `launch` is added if missing. Use SMART v1 scopes "
+        "(patient/*.read) for an EHR that does not support v2.",
+    )
+
+    @model_validator(mode="after")
+    def _https_unless_loopback(self) -> SmartEhr:
+        # Tokens and patient data travel to this address: only loopback may go without TLS.
+        if not self.iss.startswith("https://") and not is_loopback_url(self.iss):
+            raise ValueError(f"iss must be an https:// URL (or loopback): {self.iss}")
+        return self
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "127.0.0.1", "::1")
 
 
 class Settings(BaseSettings):
@@ -201,6 +250,13 @@ class Settings(BaseSettings):
         '[{"iss": "https://ehr.example.org", "jwks_url": "https://ehr.example.org/jwks", '
         '"clinic": "Riverside Spine Clinic"}]. A call is accepted only with a JWT signed by a '
         "key from its issuer's JWKS; the clinic is whose patients the EHR's calls concern.",
+    )
+
+    smart_ehrs: list[SmartEhr] = Field(
+        default=[],
+        description="EHRs allowed to launch the clinician workspace (SMART App Launch), as "
+        'JSON: [{"iss": "https://ehr.example.org/fhir", "client_id": "spinepath", '
+        '"clinic": "Riverside Spine Clinic"}]. A launch from any other iss is refused.',
     )
 
     @model_validator(mode="after")

@@ -25,6 +25,10 @@ class SimulatedEhr:
     jwks_url: str
     ec_key: ec.EllipticCurvePrivateKey
     rsa_key: rsa.RSAPrivateKey
+    # Fresh ids per instance: a later EHR on a reused port must not meet the keys spinepath
+    # cached, under the same kid, from an earlier one.
+    ec_kid: str = "ec-1"
+    rsa_kid: str = "rsa-1"
 
     def token(
         self,
@@ -57,7 +61,7 @@ class SimulatedEhr:
         )
         headers = {
             "typ": typ,
-            "kid": kid or ("rsa-1" if algorithm.startswith(("RS", "PS")) else "ec-1"),
+            "kid": kid or (self.rsa_kid if algorithm.startswith(("RS", "PS")) else self.ec_kid),
         }
         return jwt.encode(claims, signing, algorithm=algorithm, headers=headers)
 
@@ -71,8 +75,10 @@ def _jwk(key: Any, kid: str, algorithm: str) -> dict[str, Any]:
 def simulated_ehr() -> Iterator[SimulatedEhr]:
     ec_key = ec.generate_private_key(ec.SECP384R1())
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    suffix = uuid.uuid4().hex[:8]
+    ec_kid, rsa_kid = f"ec-{suffix}", f"rsa-{suffix}"
     jwks = json.dumps(
-        {"keys": [_jwk(ec_key, "ec-1", "ES384"), _jwk(rsa_key, "rsa-1", "RS384")]}
+        {"keys": [_jwk(ec_key, ec_kid, "ES384"), _jwk(rsa_key, rsa_kid, "RS384")]}
     ).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -90,7 +96,15 @@ def simulated_ehr() -> Iterator[SimulatedEhr]:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield SimulatedEhr(f"http://127.0.0.1:{server.server_address[1]}/jwks", ec_key, rsa_key)
+        yield SimulatedEhr(
+            # A path unique to this EHR: spinepath caches a JWKS client per URL (refetching an
+            # unknown kid only after a cool-down), and a later EHR may get the same port.
+            f"http://127.0.0.1:{server.server_address[1]}/jwks/{suffix}",
+            ec_key,
+            rsa_key,
+            ec_kid,
+            rsa_kid,
+        )
     finally:
         server.shutdown()
         server.server_close()

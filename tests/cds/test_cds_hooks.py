@@ -65,7 +65,11 @@ def test_discovery_answers_a_signed_call_with_valid_services(
     response = cds.get(DISCOVERY, headers=_bearer(ehr.token(DISCOVERY)))
     assert response.status_code == 200
     found = Discovery.model_validate(response.json())
-    assert [s.id for s in found.services] == ["spinepath-patient-view"]
+    assert [s.id for s in found.services] == [
+        "spinepath-patient-view",
+        "spinepath-order-select",
+        "spinepath-order-sign",
+    ]
     rsa_signed = ehr.token(DISCOVERY, algorithm="RS384")
     assert cds.get(DISCOVERY, headers=_bearer(rsa_signed)).status_code == 200
 

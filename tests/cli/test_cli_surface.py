@@ -15,6 +15,7 @@ from spinepath import cli
 EXPECTED = {
     "assess": None,
     "schema": None,
+    "questionnaire": None,
     "interview": None,
     "kb": {"check", "show"},
     "serve": None,

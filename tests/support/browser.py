@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Literal
 
 import uvicorn
 from fastapi import FastAPI
@@ -35,15 +36,17 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 class LiveServer:
     """The app served by uvicorn in a thread of the test process."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.port = free_port()
+    def __init__(
+        self, app: FastAPI, port: int | None = None, lifespan: Literal["on", "off"] = "on"
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
-            lifespan="on",
+            lifespan=lifespan,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -35,7 +35,9 @@ from spinepath.store.models import Alert, AlertChannel, ClinicJoinCode
 from support.intakes import low_back_pain
 from support.web import SESSION_COOKIE, World, session_cookie
 
-Access = Literal["public", "link", "clinic_list", "clinic_patient", "admin", "ehr_jwt"]
+Access = Literal[
+    "public", "link", "clinic_list", "clinic_patient", "admin", "ehr_jwt", "ehr_launch"
+]
 Persona = Literal[
     "anonymous", "patient_own", "patient_other", "clinician_b", "admin", "clinician_a"
 ]
@@ -56,6 +58,8 @@ ALLOWED: dict[Access, frozenset[Persona]] = {
     "admin": frozenset({"admin"}),
     # CDS Hooks: only an EHR's signed JWT, never a session or a patient's link.
     "ehr_jwt": frozenset(),
+    # SMART EHR launch: only the browser the EHR launched, never a sign-in or a patient's link.
+    "ehr_launch": frozenset(),
 }
 UNKNOWN_LINK = "spl_" + "x" * 43
 
@@ -162,6 +166,12 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/cds-services"): "ehr_jwt",
     ("POST", "/cds-services/{service_id}"): "ehr_jwt",
     ("POST", "/cds-services/{service_id}/feedback"): "ehr_jwt",
+    # SMART App Launch: starting a launch and ending one's own are open; the workspace is not.
+    ("GET", "/smart/launch"): "public",
+    ("GET", "/smart/callback"): "public",
+    ("POST", "/smart/end"): "public",
+    ("GET", "/smart/workspace/{launch_id}"): "ehr_launch",
+    ("POST", "/smart/workspace/{launch_id}/invite"): "ehr_launch",
 }
 # Values for path parameters other than the persona-dependent link token and patient id.
 PATH_VALUES = {
@@ -176,6 +186,7 @@ PATH_VALUES = {
     "alert_id": "1",
     "channel_id": "1",
     "service_id": "spinepath-patient-view",
+    "launch_id": "launch-that-is-not-open",
 }
 
 

@@ -14,6 +14,7 @@ from spinepath.extras import MissingExtraError, missing_extra
 COMMANDS = {
     "assess": "assess",
     "schema": "assess",
+    "questionnaire": "questionnaire",
     "interview": "interview",
     "kb": "knowledge",
     "serve": "web",

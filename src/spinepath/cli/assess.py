@@ -1,22 +1,35 @@
-"""`spinepath assess` and `spinepath schema`: one intake, a batch, or the JSON Schemas."""
+"""`spinepath assess` and `spinepath schema`: one intake, a batch, or the JSON Schemas.
+
+An intake file may also be a FHIR QuestionnaireResponse to the intake Questionnaire (`spinepath
+questionnaire --fhir`), told apart by its ``resourceType``; `--format fhir` writes the
+assessment as a FHIR Bundle. The FHIR models are imported only when one of these is used.
+
+`--record RECORD.json` (a FHIR Bundle of the patient's record) fills the questions the intake
+leaves unanswered and never changes an answer given; every output says which answers came from
+the record (to confirm with the patient) and where the record differs from an answer.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from spinepath import clock
 from spinepath.cli import report
 from spinepath.cli.files import (
     EXIT_BAD_INPUT,
+    STDIN,
     InputError,
     atomic_output,
     count_lines,
@@ -31,14 +44,46 @@ from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.validation import error_lines
 
+if TYPE_CHECKING:
+    from spinepath.interop.record import RecordFact
+    from spinepath.interop.record_prefill import Prefilled
+
 
 class SchemaName(StrEnum):
     INTAKE = "intake"
     ASSESSMENT = "assessment"
 
 
-def parse_intake(text: str, *, source: str = "input") -> Intake:
-    """Parse intake JSON; raise ``typer.Exit`` after printing a message naming each bad field."""
+class AssessFormat(StrEnum):
+    """``assess --format``: a report, JSON, or a FHIR R4 Bundle."""
+
+    TEXT = "text"
+    JSON = "json"
+    FHIR = "fhir"
+
+
+def _fhir_resource(text: str) -> bool:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False  # reported below, as for any intake
+    return isinstance(data, dict) and "resourceType" in data
+
+
+def _parse_response(text: str, source: str) -> Intake:
+    from spinepath.interop.intake_response import ResponseError, parse
+
+    try:
+        return parse(text)
+    except ResponseError as exc:
+        err = Console(stderr=True)
+        err.print(f"[red]{source}: the FHIR QuestionnaireResponse cannot be assessed:[/]")
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _validated(text: str, source: str, prefilled: Prefilled | None = None) -> Intake:
     err = Console(stderr=True)
     try:
         return Intake.model_validate_json(text)
@@ -50,14 +95,111 @@ def parse_intake(text: str, *, source: str = "input") -> Intake:
             err.print(f"[red]{source}: the intake is not valid:[/]")
             for line in messages:
                 err.print(f"  {line}", markup=False, highlight=False)
+            if prefilled is not None and prefilled.applied:
+                err.print("  answers taken from the record:", markup=False, highlight=False)
+                for line in prefilled.applied_lines():
+                    err.print(f"    {line}", markup=False, highlight=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def emit(assessment: Assessment, fmt: OutputFormat) -> None:
+def parse_intake(text: str, *, source: str = "input") -> Intake:
+    """Parse intake JSON, or a FHIR QuestionnaireResponse to the intake Questionnaire; raise
+    ``typer.Exit`` after printing a message naming each bad field (or linkId)."""
+    if _fhir_resource(text):
+        return _parse_response(text, source)
+    return _validated(text, source)
+
+
+def _record_problems(source: str, problems: list[Any]) -> typer.Exit:
+    err = Console(stderr=True)
+    err.print(f"[red]{source}: the record cannot be used:[/]")
+    for problem in problems:
+        err.print(f"  {problem}", markup=False, highlight=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def read_record_facts(file: str) -> list[RecordFact]:
+    """The facts of the patient's record in ``file`` (a FHIR Bundle) as of today; exits 2 naming
+    the problem when it is not a searchset or collection Bundle whose resources have ids."""
+    from spinepath.interop.record import record_facts
+    from spinepath.interop.record_prefill import RecordError, parse_record
+
+    source = input_name(file)
+    try:
+        record = parse_record(read_text_input(file, "record"))
+    except RecordError as exc:
+        raise _record_problems(source, exc.problems) from None
+    return record_facts(record, clock.today())
+
+
+def parse_intake_with_record(
+    text: str, facts: list[RecordFact], *, source: str = "input"
+) -> tuple[Intake, Prefilled]:
+    """:func:`parse_intake`, with the record's facts filling the questions left unanswered."""
+    from spinepath.interop.record_prefill import (
+        Prefilled,
+        RecordError,
+        apply_record,
+        intake_with_record,
+    )
+
+    if _fhir_resource(text):
+        try:
+            return intake_with_record(_parse_response(text, source), facts)
+        except RecordError as exc:
+            err = Console(stderr=True)
+            err.print(f"[red]{source}: the intake with the record's answers is not valid:[/]")
+            for problem in exc.problems:
+                err.print(f"  {problem}", markup=False, highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+    answers: object = None
+    with contextlib.suppress(ValueError, RecursionError):
+        answers = json.loads(text)
+    if not isinstance(answers, dict):
+        # Nothing to fill in, and the intake's own check says what is wrong with it.
+        return _validated(text, source), Prefilled()
+    filled, prefilled = apply_record(answers, facts)
+    return _validated(json.dumps(filled), source, prefilled), prefilled
+
+
+def _print_record(prefilled: Prefilled, console: Console) -> None:
+    from spinepath.interop.record_prefill import TO_CONFIRM, words
+
+    console.print()
+    console.print(f"[bold]From the patient's record[/] ({TO_CONFIRM})")
+    if not prefilled.applied:
+        console.print("  nothing: the record answers no question the patient left unanswered")
+    for fact in prefilled.applied:
+        console.print(
+            f"  {fact.field}: {words(fact.value)} — {fact.source} ({fact.display})",
+            markup=False,
+            highlight=False,
+        )
+    if prefilled.differs:
+        console.print()
+        console.print("[bold]Record differs[/] (the patient's answers were kept and assessed)")
+        for difference in prefilled.differs:
+            console.print(f"  {difference}", markup=False, highlight=False)
+    if prefilled.not_applied:
+        console.print()
+        console.print("[bold]In the record, not used[/]")
+        for item in prefilled.not_applied:
+            console.print(f"  {item}", markup=False, highlight=False)
+
+
+def emit(assessment: Assessment, fmt: OutputFormat, prefilled: Prefilled | None = None) -> None:
+    """Write the assessment; with ``prefilled``, what the record added and where it differs."""
     if fmt is OutputFormat.JSON:
-        sys.stdout.write(assessment.model_dump_json(indent=2) + "\n")
+        if prefilled is None:
+            sys.stdout.write(assessment.model_dump_json(indent=2) + "\n")
+        else:
+            data = {**assessment.model_dump(mode="json"), **prefilled.as_json()}
+            sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
-        report.print_assessment(assessment, Console())
+        console = Console()
+        report.print_assessment(assessment, console)
+        if prefilled is not None:
+            _print_record(prefilled, console)
 
 
 def _record(line: str | InputError) -> str | list[str]:
@@ -139,7 +281,7 @@ def assess_command(
     file: Annotated[
         str | None, typer.Argument(help="Intake JSON file, or - for standard input.")
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TEXT,
+    fmt: Annotated[AssessFormat, typer.Option("--format", "-f")] = AssessFormat.TEXT,
     batch: Annotated[
         Path | None,
         typer.Option("--batch", help="NDJSON file of intakes (one per line) to assess."),
@@ -152,15 +294,47 @@ def assess_command(
             help="With --batch: write the NDJSON here, all or nothing; never over the input.",
         ),
     ] = None,
+    record: Annotated[
+        str | None,
+        typer.Option(
+            "--record",
+            help="The patient's record, a FHIR Bundle (searchset or collection): fills the "
+            "unanswered questions, to confirm with the patient; never changes an answer.",
+        ),
+    ] = None,
 ) -> None:
-    """Assess an intake: urgency, concerns, pattern, care plan, imaging, surgical candidacy."""
+    """Assess an intake (or a FHIR QuestionnaireResponse to the intake Questionnaire): urgency,
+    concerns, pattern, care plan, imaging, surgical candidacy."""
     if batch is not None:
+        if record is not None:
+            Console(stderr=True).print("[red]--record goes with one FILE, not a --batch[/]")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        if fmt is AssessFormat.FHIR:
+            Console(stderr=True).print("[red]--format fhir assesses one FILE, not a --batch[/]")
+            raise typer.Exit(EXIT_BAD_INPUT)
         raise typer.Exit(1 if _batch(batch, output) else 0)
     if file is None:
         Console(stderr=True).print("[red]give an intake FILE, - for standard input, or --batch[/]")
         raise typer.Exit(EXIT_BAD_INPUT)
-    intake = parse_intake(read_text_input(file, "intake"), source=input_name(file))
-    emit(assess(intake), fmt)
+    if record is not None and record == file == STDIN:
+        Console(stderr=True).print("[red]the intake and the --record cannot both be stdin[/]")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    prefilled: Prefilled | None = None
+    if record is None:
+        intake = parse_intake(read_text_input(file, "intake"), source=input_name(file))
+    else:
+        facts = read_record_facts(record)
+        intake, prefilled = parse_intake_with_record(
+            read_text_input(file, "intake"), facts, source=input_name(file)
+        )
+    assessment = assess(intake)
+    if fmt is AssessFormat.FHIR:
+        from spinepath.interop.assessment_bundle import assessment_bundle
+
+        bundle = assessment_bundle(intake, assessment, recorded=datetime.now(UTC), record=prefilled)
+        sys.stdout.write(bundle.model_dump_json(indent=2, exclude_none=True) + "\n")
+    else:
+        emit(assessment, OutputFormat(fmt.value), prefilled)
 
 
 @app.command("schema")

@@ -7,7 +7,10 @@ systems were ``urn:spinepath:...`` names that no registry knew and no CodeSystem
 
 Every concept is derived from the instrument definitions by the same functions the exporter
 uses to write codes, so a code that an export carries is always a concept of the published
-system (tests/interop checks it).
+system (tests/interop checks it). The assessment systems (triage levels, concerns, surgical
+candidacy and criteria, referrals, care-plan items) are derived the same way from the output
+model and the knowledge base, and the intake's answer systems from the answer sets the intake
+Questionnaire offers (``intake_wording``).
 """
 
 from __future__ import annotations
@@ -20,16 +23,52 @@ from typing import Any
 from fhir.resources.R4B.codesystem import CodeSystem
 
 from spinepath import __version__
+from spinepath import knowledge as kb
 from spinepath.instruments import catalogue
 from spinepath.instruments.models import (
     ChoiceResponse,
     InstrumentDefinition,
     OrdinalResponse,
 )
+from spinepath.interop.intake_wording import AnswerSet, answer_sets
+from spinepath.pathway.assessment import CandidacyStatus, Level
 
 BASE_URL = "https://spinepath.org/fhir"
 SCORE_SYSTEM = f"{BASE_URL}/CodeSystem/score"
 LOINC = "http://loinc.org"
+ASSESSMENT_SYSTEM = f"{BASE_URL}/CodeSystem/assessment"
+TRIAGE_LEVEL_SYSTEM = f"{BASE_URL}/CodeSystem/triage-level"
+CONCERN_SYSTEM = f"{BASE_URL}/CodeSystem/concern"
+CANDIDACY_SYSTEM = f"{BASE_URL}/CodeSystem/surgical-candidacy"
+CRITERION_SYSTEM = f"{BASE_URL}/CodeSystem/surgical-criterion"
+REFERRAL_SYSTEM = f"{BASE_URL}/CodeSystem/referral"
+PLAN_ITEM_SYSTEM = f"{BASE_URL}/CodeSystem/care-plan-item"
+
+ASSESSMENT_CODES: dict[str, str] = {
+    "triage": "Back and neck pain triage",
+    "surgical-candidacy": "Surgical candidacy",
+    "care-plan": "Back and neck pain care plan",
+    "referral": "Referral",
+    "imaging": "Spinal imaging",
+}
+"""What the assessment's resources are: RiskAssessment, Observation, CarePlan and ServiceRequest
+codes and categories."""
+
+LEVEL_DISPLAY: dict[Level, str] = {
+    Level.SELF_CARE: "Self-care",
+    Level.ROUTINE: "Routine",
+    Level.SOON: "Soon",
+    Level.URGENT: "Urgent",
+    Level.EMERGENCY: "Emergency",
+}
+CANDIDACY_DISPLAY: dict[CandidacyStatus, str] = {
+    CandidacyStatus.NOT_INDICATED: "Surgery not indicated",
+    CandidacyStatus.CONSERVATIVE_FIRST: "Conservative care first",
+    CandidacyStatus.REFER_SURGICAL_OPINION: "Refer for a surgical opinion",
+    CandidacyStatus.URGENT_SURGICAL: "Urgent surgical assessment",
+    CandidacyStatus.EMERGENCY_SURGICAL: "Emergency surgical assessment",
+}
+_OWN_CODES = "spinepath's own codes, under the project's licence (Apache-2.0)."
 
 # Scoring methods whose result carries a percentage besides the primary score.
 _PERCENT_METHODS = frozenset({"percent_of_answered", "prorated_sum"})
@@ -224,6 +263,122 @@ def answer_code_system(definition: InstrumentDefinition) -> CodeSystem:
     )
 
 
+def intake_answer_system(answers: AnswerSet) -> str:
+    return f"{BASE_URL}/CodeSystem/{answers.id}"
+
+
+def intake_answer_code_systems() -> list[CodeSystem]:
+    """One system per answer set of the intake Questionnaire; codes are the intake's values."""
+    return [
+        _code_system(
+            intake_answer_system(answers),
+            "SpinepathIntake" + "".join(p.capitalize() for p in answers.id.split("-")[1:]),
+            f"spinepath intake: {answers.title.lower()}",
+            f"Answers to the spinepath intake questions about {answers.title.lower()}. Each code "
+            "is the value the intake (version 1) records; the display is the answer as the "
+            "person reads it.",
+            _OWN_CODES,
+            [{"code": code, "display": display} for code, display in answers.options],
+        )
+        for answers in answer_sets()
+    ]
+
+
+def _care_concepts(knowledge: kb.KnowledgeBase) -> list[dict[str, str]]:
+    care = knowledge.care
+    concepts = [
+        {"code": item.id, "display": item.text}
+        for item in (*care.now, *care.self_management, *care.prevention, *care.next_step)
+    ]
+    concepts += [
+        {"code": item.id, "display": item.item, "definition": f"Not recommended: {item.reason}"}
+        for item in care.not_recommended
+    ]
+    return concepts
+
+
+def assessment_code_systems(knowledge: kb.KnowledgeBase | None = None) -> list[CodeSystem]:
+    """The codes of an assessment: what its resources are, the triage level, the concerns, the
+    surgical candidacy and its criteria, the referral routes and the care-plan items.
+
+    Concerns, criteria, referrals and care-plan items are the knowledge base's entries, under
+    the ids the assessment's output already carries.
+    """
+    knowledge = knowledge or kb.default()
+    source = f"{_OWN_CODES} Wording from spinepath's knowledge base {knowledge.meta.version}."
+    return [
+        _code_system(
+            ASSESSMENT_SYSTEM,
+            "SpinepathAssessment",
+            "spinepath assessment resources",
+            "What each resource of a spinepath assessment Bundle records.",
+            _OWN_CODES,
+            [{"code": code, "display": display} for code, display in ASSESSMENT_CODES.items()],
+        ),
+        _code_system(
+            TRIAGE_LEVEL_SYSTEM,
+            "SpinepathTriageLevel",
+            "spinepath triage levels",
+            "How urgently to seek care, least to most urgent.",
+            source,
+            [
+                {
+                    "code": level.value,
+                    "display": LEVEL_DISPLAY[level],
+                    "definition": knowledge.levels.texts[level].headline,
+                }
+                for level in Level
+            ],
+        ),
+        _code_system(
+            CONCERN_SYSTEM,
+            "SpinepathConcern",
+            "spinepath concerns",
+            "Categories of serious pathology that findings can point to; never a diagnosis.",
+            source,
+            [
+                {"code": c.code, "display": c.label, "definition": c.summary}
+                for c in knowledge.concerns.values()
+            ],
+        ),
+        _code_system(
+            CANDIDACY_SYSTEM,
+            "SpinepathSurgicalCandidacy",
+            "spinepath surgical candidacy",
+            "Whether, and how urgently, a surgical opinion is indicated.",
+            _OWN_CODES,
+            [{"code": s.value, "display": CANDIDACY_DISPLAY[s]} for s in CandidacyStatus],
+        ),
+        _code_system(
+            CRITERION_SYSTEM,
+            "SpinepathSurgicalCriterion",
+            "spinepath surgical criteria",
+            "The criteria a surgical opinion is weighed against.",
+            source,
+            [
+                {"code": c.code, "display": c.label, "definition": c.detail}
+                for c in knowledge.surgery.criteria
+            ],
+        ),
+        _code_system(
+            REFERRAL_SYSTEM,
+            "SpinepathReferral",
+            "spinepath referral routes",
+            "Where an assessment sends the person.",
+            source,
+            [{"code": r.id, "display": r.label} for r in knowledge.referrals.values()],
+        ),
+        _code_system(
+            PLAN_ITEM_SYSTEM,
+            "SpinepathCarePlanItem",
+            "spinepath care-plan items",
+            "Recommendations of a spinepath care plan, and care it does not recommend.",
+            source,
+            _care_concepts(knowledge),
+        ),
+    ]
+
+
 def code_systems() -> list[CodeSystem]:
     """Every local code system spinepath's FHIR export uses."""
     systems = [score_code_system()]
@@ -232,4 +387,6 @@ def code_systems() -> list[CodeSystem]:
         for definition in catalogue.definitions().values()
         if has_answer_codes(definition)
     ]
+    systems += assessment_code_systems()
+    systems += intake_answer_code_systems()
     return systems

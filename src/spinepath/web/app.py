@@ -13,11 +13,13 @@ from spinepath.settings import Settings
 from spinepath.store.db import Database
 from spinepath.web.api import api_router
 from spinepath.web.api.docs import docs_router
+from spinepath.web.cds.cors import CdsCorsOrCsrfMiddleware, origins_of
 from spinepath.web.cds.routes import router as cds_router
 from spinepath.web.errors import install_error_handlers
 from spinepath.web.paths import API_PREFIX
 from spinepath.web.paths import OPENAPI_URL as OPENAPI_URL
-from spinepath.web.security import BodyLimitMiddleware, CsrfMiddleware, SecurityHeadersMiddleware
+from spinepath.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from spinepath.web.smart.routes import router as smart_router
 
 SESSION_COOKIE = "spinepath_session"
 
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(docs_router)
     app.include_router(cds_router)
+    app.include_router(smart_router)
     _register_pages(app)
 
     # Added innermost first: the security headers wrap everything, even the 413/403 answers.
@@ -65,7 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(CsrfMiddleware)
+    # The CSRF guard, except for calls to /cds-services from a configured browser EHR (CORS).
+    app.add_middleware(CdsCorsOrCsrfMiddleware, origins=origins_of(settings.cds_clients))
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=not settings.is_development)
     return app

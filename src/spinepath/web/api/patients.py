@@ -21,6 +21,7 @@ from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.store import repository
 from spinepath.store.models import AssessmentRecord, Patient, ResponseRecord
+from spinepath.web.api.fhir_media import FHIR_INTAKE, FhirIntakeRoute
 from spinepath.web.api.schemas import (
     AssessmentOut,
     NoteIn,
@@ -44,7 +45,8 @@ from spinepath.web.pages import worklist as worklist_order
 from spinepath.web.pages.shared import site_base
 from spinepath.web.stored import load_assessment
 
-router = APIRouter(prefix="/patients", tags=["patients"])
+# Only the routes that document FHIR input (FHIR_INTAKE) read it; the rest are unchanged.
+router = APIRouter(prefix="/patients", tags=["patients"], route_class=FhirIntakeRoute)
 
 
 def _summary(entry: worklist_order.Entry) -> PatientSummary:
@@ -203,6 +205,10 @@ def list_assessments(
     response_model=AssessmentOut,
     status_code=201,
     summary="Assess and store an intake for a patient",
+    description="The intake may also be sent as a FHIR QuestionnaireResponse "
+    "(`Content-Type: application/fhir+json`); one that cannot be read is refused with errors "
+    "naming the linkId, and nothing is stored.",
+    openapi_extra=FHIR_INTAKE,
 )
 def post_assessment(
     request: Request,

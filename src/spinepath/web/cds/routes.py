@@ -7,8 +7,7 @@ is read. The EHR's calls concern the clinic named for it in ``cds_clients``.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -17,29 +16,26 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from spinepath.care import alerts
+from spinepath import clock
 from spinepath.settings import Settings
 from spinepath.store import repository
-from spinepath.store.models import CdsFeedback, Clinic, Patient
+from spinepath.store.models import CdsFeedback, Clinic
 from spinepath.validation import error_lines
+from spinepath.web.cds import orders, prefetch
 from spinepath.web.cds.models import (
-    Card,
     CdsResponse,
     Discovery,
     Feedback,
     HookRequest,
-    Link,
     ServiceDescription,
-    Source,
 )
+from spinepath.web.cds.patient_view import patient_view
 from spinepath.web.cds.security import CdsAuthError, CdsCaller, verify
 from spinepath.web.deps import AppSettings, DbSession
-from spinepath.web.pages.rendering import level_label
 from spinepath.web.pages.shared import site_base
 
 router = APIRouter(prefix="/cds-services", include_in_schema=False)
 
-SOURCE = Source(label="spinepath back-pain pathway")
 PATIENT_VIEW = ServiceDescription(
     hook="patient-view",
     id="spinepath-patient-view",
@@ -48,7 +44,24 @@ PATIENT_VIEW = ServiceDescription(
     "when it was made, with a link to the clinician's page; or, when the patient has none, a "
     "link to invite them.",
 )
-SERVICES = {s.id: s for s in (PATIENT_VIEW,)}
+ORDER_SELECT = ServiceDescription(
+    hook="order-select",
+    id="spinepath-order-select",
+    title="spinepath: spinal imaging and opioids for low back pain",
+    description="When a lumbar spine X-ray, CT or MRI is chosen for acute low back pain (under 6 "
+    "weeks) with no red flag in the record, a card explains why imaging is not indicated (NICE "
+    "NG59, HEDIS LBP, Choosing Wisely) and offers to remove the order; when an opioid is chosen "
+    "for chronic low back pain, a card cites NICE NG59.",
+    prefetch=dict(prefetch.TEMPLATES),
+)
+ORDER_SIGN = ServiceDescription(
+    hook="order-sign",
+    id="spinepath-order-sign",
+    title="spinepath: spinal imaging and opioids for low back pain, at signing",
+    description="The order-select checks, run on every draft order before signing.",
+    prefetch=dict(prefetch.TEMPLATES),
+)
+SERVICES = {s.id: s for s in (PATIENT_VIEW, ORDER_SELECT, ORDER_SIGN)}
 
 
 def _endpoint(request: Request, settings: Settings) -> str:
@@ -91,67 +104,30 @@ def discovery(request: Request, session: DbSession, settings: AppSettings) -> Re
     return _respond(Discovery(services=list(SERVICES.values())))
 
 
-def _patient_view(
+async def _patient_view_service(
     request: Request, session: Session, settings: Settings, clinic: Clinic, hook: HookRequest
 ) -> CdsResponse:
-    patient_id = hook.context.get("patientId")
-    if not isinstance(patient_id, str) or not patient_id:
-        raise HTTPException(status_code=400, detail="context.patientId is required")
-    # Until records are linked through SMART launch, the clinic links a patient by using the
-    # record's patient id as its reference when inviting them.
-    patient = session.scalar(
-        select(Patient).where(Patient.clinic_id == clinic.id, Patient.reference == patient_id)
-    )
-    base = site_base(request, settings)
-    if patient is None:
-        return CdsResponse(
-            cards=[
-                Card(
-                    uuid=str(uuid.uuid4()),
-                    summary="No spinepath back-pain assessment for this patient yet.",
-                    indicator="info",
-                    source=SOURCE,
-                    links=[
-                        Link(
-                            label="Invite the patient",
-                            url=f"{base}/clinic/invite",
-                            type="absolute",
-                        )
-                    ],
-                )
-            ]
-        )
-    record = repository.latest_assessment(session, patient)
-    open_alerts = alerts.open_alerts_for_patient(session, patient.id)
-    level = level_label(record.level) if record is not None else "no assessment sent yet"
-    summary = f"spinepath: {level}"
-    if open_alerts:
-        summary += f"; {len(open_alerts)} alert(s) not yet actioned"
-    when = f"Assessed {record.created_at:%d %b %Y}." if record is not None else ""
-    headline = record.assessment["triage"]["headline"] if record is not None else ""
-    urgent = bool(open_alerts) or (record is not None and record.level in ("urgent", "emergency"))
-    return CdsResponse(
-        cards=[
-            Card(
-                uuid=str(uuid.uuid4()),
-                summary=summary[:139],
-                detail=" ".join(x for x in (headline, when) if x) or None,
-                indicator="critical" if urgent else "info",
-                source=SOURCE,
-                links=[
-                    Link(
-                        label="Open in spinepath",
-                        url=f"{base}/clinic/patients/{patient.id}",
-                        type="absolute",
-                    )
-                ],
-            )
-        ]
-    )
+    return patient_view(request, session, settings, clinic, hook)
 
 
-HANDLERS: dict[str, Callable[[Request, Session, Settings, Clinic, HookRequest], CdsResponse]] = {
-    PATIENT_VIEW.id: _patient_view
+async def _order_service(
+    request: Request, session: Session, settings: Settings, clinic: Clinic, hook: HookRequest
+) -> CdsResponse:
+    kind: orders.OrderHook = "order-select" if hook.hook == "order-select" else "order-sign"
+    try:
+        return await orders.evaluate(hook, kind, clock.today())
+    except orders.OrderContextError as error:
+        raise HTTPException(status_code=400, detail=str(error)) from error
+    except prefetch.RecordUnavailableError as error:
+        # CDS Hooks 2.0: the service SHALL answer 412 when it cannot obtain the data it needs.
+        raise HTTPException(status_code=412, detail=str(error)) from error
+
+
+Handler = Callable[[Request, Session, Settings, Clinic, HookRequest], Awaitable[CdsResponse]]
+HANDLERS: dict[str, Handler] = {
+    PATIENT_VIEW.id: _patient_view_service,
+    ORDER_SELECT.id: _order_service,
+    ORDER_SIGN.id: _order_service,
 }
 
 
@@ -170,7 +146,7 @@ async def call_service(
     if hook.hook != service.hook:
         raise HTTPException(status_code=400, detail=f"this service answers {service.hook}")
     clinic = _clinic(session, caller)
-    response = HANDLERS[service.id](request, session, settings, clinic, hook)
+    response = await HANDLERS[service.id](request, session, settings, clinic, hook)
     repository.record_audit(
         session,
         actor_kind="system",

@@ -58,7 +58,8 @@ class CdsCaller:
 
 
 @lru_cache(maxsize=64)
-def _jwks_client(url: str) -> jwt.PyJWKClient:
+def jwks_client(url: str) -> jwt.PyJWKClient:
+    """The one key-set client per JWKS URL, for the CDS callers' JWTs and SMART id_tokens."""
     # Keys are cached per URL and refetched when a new kid appears (key rotation).
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS, timeout=5)
 
@@ -95,7 +96,7 @@ def verify(
         raise CdsAuthError("the token header needs typ JWT and a kid")
     client = _client(settings, unverified.get("iss"))
     try:
-        key = _jwks_client(client.jwks_url).get_signing_key(str(header["kid"]))
+        key = jwks_client(client.jwks_url).get_signing_key(str(header["kid"]))
         claims: dict[str, Any] = jwt.decode(
             token,
             key.key,

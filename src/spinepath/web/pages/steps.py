@@ -13,17 +13,25 @@ condition language (read from ``questions.yaml`` for red-flag questions, from
 ``pathway/questionnaire.py`` for the leg-pain details the interview asks too). A step is shown
 when any of its questions is, and a :class:`Flow` adds what a site decides (the licensed STarT
 Back wording), so the pages, the progress count, the review and pruning all ask the same thing.
+
+The other questions, their answers and the headings are worded once, in
+``interop/intake_wording.py``, which the FHIR intake Questionnaire is built from too, so a
+QuestionnaireResponse and the web form ask the same thing in the same words. Only what the web
+alone shows is worded here: step intros, a few headings of its own ("Your pain", "Scan 1") and the
+"unknown" answers ("Not sure", "Prefer not to say", "No scan"), which a FHIR response gives by
+leaving the question out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal
 
 from spinepath import knowledge as kb
+from spinepath.interop import intake_wording as wording
+from spinepath.interop.intake_wording import AnswerSet, Worded
 from spinepath.knowledge.models import QuestionDef
 from spinepath.pathway.conditions import Condition, parse
-from spinepath.pathway.intake import Priority, TreatmentType
 from spinepath.pathway.kleene import Facts
 from spinepath.pathway.questionnaire import DURATION_UNITS, LEG_FOLLOW_UPS, DurationUnit
 from spinepath.pathway.screening import applies
@@ -113,74 +121,35 @@ class Step:
         return any(q.shown(facts) for q in questions)
 
 
+def _offered(answers: AnswerSet) -> tuple[Choice, ...]:
+    return tuple(Choice(code, display) for code, display in answers.options)
+
+
+# The web's own answers, beside the answer sets: "unknown" is the intake's not answered, which a
+# FHIR response says by leaving the question out, so the answer sets have no code for it.
 NOT_SURE = Choice("unknown", "Not sure")
-REGIONS: tuple[Choice, ...] = (
-    Choice("low_back", "Lower back"),
-    Choice("upper_back", "Upper back (between the shoulder blades)"),
-    Choice("neck", "Neck"),
-)
+PREFER_NOT_TO_SAY = Choice("unknown", "Prefer not to say")
+NO_SCAN = Choice("unknown", "No scan")
+
+REGIONS: tuple[Choice, ...] = _offered(wording.REGION)
 IMAGING_SLOTS = (1, 2)
-
-_TREATMENT_LABELS: dict[str, str] = {
-    "advice_self_management": "Advice and self-help (staying active, heat, pacing)",
-    "exercise_programme": "An exercise programme (for example yoga, pilates, gym plan)",
-    "physiotherapy": "Physiotherapy",
-    "manual_therapy": "Manipulation or massage (physio, osteopath, chiropractor)",
-    "psychological_therapy": "Talking therapy (for example CBT)",
-    "combined_physical_psychological": "A pain programme combining exercise and talking therapy",
-    "nsaid": "Anti-inflammatory painkillers (for example ibuprofen, naproxen)",
-    "paracetamol": "Paracetamol",
-    "weak_opioid": "Codeine, dihydrocodeine or tramadol",
-    "strong_opioid": "Morphine, oxycodone or other strong opioids",
-    "muscle_relaxant": "Muscle relaxants (for example diazepam)",
-    "gabapentinoid": "Gabapentin or pregabalin",
-    "antidepressant": "Amitriptyline, duloxetine or other antidepressants for pain",
-    "epidural_injection": "Epidural or nerve-root injection",
-    "facet_injection": "Facet joint injection",
-    "radiofrequency_denervation": "Radiofrequency denervation (nerve ablation)",
-    "acupuncture": "Acupuncture",
-    "heat": "Heat packs or wraps",
-    "other": "Something else",
-}
-TREATMENTS: tuple[Choice, ...] = tuple(
-    Choice(value, _TREATMENT_LABELS[value]) for value in get_args(TreatmentType)
-)
-
-_PRIORITY_LABELS: dict[str, str] = {
-    "avoid_surgery": "Avoiding an operation if I can",
-    "fast_relief": "Getting relief quickly",
-    "return_to_work": "Getting back to work",
-    "avoid_medicines": "Taking fewer medicines",
-    "sleep": "Sleeping better",
-    "sport_and_exercise": "Getting back to sport or exercise",
-    "caring_for_others": "Being able to care for others",
-    "independence": "Staying independent",
-    "avoid_time_in_hospital": "Spending as little time in hospital as possible",
-}
-PRIORITIES: tuple[Choice, ...] = tuple(
-    Choice(value, _PRIORITY_LABELS[value]) for value in get_args(Priority)
-)
+TREATMENTS: tuple[Choice, ...] = _offered(wording.TREATMENT)
+PRIORITIES: tuple[Choice, ...] = _offered(wording.PRIORITY)
 
 
-def _yes_no(
-    path: str, label: str, hint: str | None = None, *, ask_if: Condition | None = None
-) -> Question:
-    return Question(path=path, label=label, kind="tristate", hint=hint, ask_if=ask_if)
+def _yes_no(path: str, worded: Worded, *, ask_if: Condition | None = None) -> Question:
+    return Question(path=path, label=worded.text, kind="tristate", hint=worded.hint, ask_if=ask_if)
 
 
 def _choice(
-    path: str,
-    label: str,
-    *choices: tuple[str, str],
-    hint: str | None = None,
-    ask_if: Condition | None = None,
+    path: str, worded: Worded, choices: tuple[Choice, ...], *, ask_if: Condition | None = None
 ) -> Question:
     return Question(
         path=path,
-        label=label,
+        label=worded.text,
         kind="choice",
-        hint=hint,
-        choices=tuple(Choice(*c) for c in choices),
+        hint=worded.hint,
+        choices=choices,
         ask_if=ask_if,
     )
 
@@ -262,7 +231,7 @@ def _knowledge_steps(
 EMERGENCY_STEPS = _knowledge_steps(
     "emergency",
     "emergency",
-    ("First, some urgent questions", "A few more urgent questions"),
+    (wording.EMERGENCY_TITLE, "A few more urgent questions"),
     (
         "These questions check for problems that need help straight away. Please answer each "
         "one. If you are not sure, choose 'Not sure'.",
@@ -271,27 +240,20 @@ EMERGENCY_STEPS = _knowledge_steps(
 )
 EMERGENCY = EMERGENCY_STEPS[0]
 
+_ASKED = wording.QUESTIONS
+
 ABOUT = Step(
     slug="about",
-    title="About you",
+    title=wording.ABOUT_TITLE,
     intro="spinepath is for people aged 16 and over.",
     fieldsets=(
         Fieldset(
-            legend="About you",
+            legend=wording.ABOUT_TITLE,
             questions=(
-                Question("age", "How old are you?", "int", unit="years", minimum=16, maximum=120),
-                _choice(
-                    "sex",
-                    "What is your sex?",
-                    ("female", "Female"),
-                    ("male", "Male"),
-                    ("other", "Other"),
-                    ("unknown", "Prefer not to say"),
-                ),
+                Question("age", _ASKED["age"].text, "int", unit="years", minimum=16, maximum=120),
+                _choice("sex", _ASKED["sex"], (*_offered(wording.SEX), PREFER_NOT_TO_SAY)),
                 # Asked before the warning signs: the wound question depends on it.
-                _yes_no(
-                    "history.prior_spine_surgery", "Have you ever had an operation on your spine?"
-                ),
+                _yes_no("history.prior_spine_surgery", _ASKED["history.prior_spine_surgery"]),
             ),
         ),
     ),
@@ -299,12 +261,12 @@ ABOUT = Step(
 
 WHERE = Step(
     slug="where",
-    title="Where is your pain?",
+    title=wording.PAIN_TITLE,
     intro="Tick every part of your back or neck that hurts.",
     fieldsets=(
         Fieldset(
-            legend="Where is your pain?",
-            hint="Tick all that apply.",
+            legend=_ASKED["regions"].text,
+            hint=_ASKED["regions"].hint,
             error_path="regions",
             questions=tuple(
                 Question(f"regions.{r.value}.selected", r.label, "check") for r in REGIONS
@@ -316,13 +278,15 @@ WHERE = Step(
 
 def _region_questions(region: str) -> tuple[Question, ...]:
     p = f"regions.{region}"
+    asked = wording.REGION_QUESTIONS
     # Only for a region the person ticked: `pain.<region>` is no for one left unticked.
     ticked = parse(f"pain.{region}", where=p)
     return (
         Question(
             f"{p}.duration_weeks",
-            "How long has this pain lasted?",
+            asked["duration_weeks"].text,
             "duration",
+            # The web takes days or weeks (the FHIR item, whole weeks), so its hint is its own.
             hint="Count from when this episode began, in days or weeks.",
             minimum=0,
             maximum=5200,
@@ -330,31 +294,26 @@ def _region_questions(region: str) -> tuple[Question, ...]:
         ),
         Question(
             f"{p}.intensity",
-            "How bad has the pain usually been over the last week?",
+            asked["intensity"].text,
             "int",
-            hint="0 means no pain, 10 means the worst pain you can imagine.",
+            hint=asked["intensity"].hint,
             minimum=0,
             maximum=10,
             ask_if=ticked,
         ),
         _choice(
             f"{p}.quality",
-            "What does it feel like?",
-            ("dull", "Dull or aching"),
-            ("sharp", "Sharp or stabbing"),
-            ("burning", "Burning"),
-            ("unknown", "Not sure"),
+            asked["quality"],
+            (*_offered(wording.QUALITY), NOT_SURE),
             ask_if=ticked,
         ),
         _choice(
             f"{p}.extent",
-            "Is it in one spot or spread out?",
-            ("focal", "In one spot"),
-            ("spread", "Spread over a larger area"),
-            ("unknown", "Not sure"),
+            asked["extent"],
+            (*_offered(wording.EXTENT), NOT_SURE),
             ask_if=ticked,
         ),
-        _yes_no(f"{p}.worse_with_movement", "Is it worse when you move?", ask_if=ticked),
+        _yes_no(f"{p}.worse_with_movement", asked["worse_with_movement"], ask_if=ticked),
         # Onset, rest, night and straining are red flags, asked once for all regions by the
         # knowledge base's questions.
     )
@@ -376,8 +335,10 @@ LIMBS = Step(
     intro="These questions help tell apart the kinds of leg pain that come from the back.",
     fieldsets=(
         Fieldset(
-            legend="Pain travelling into your legs",
-            questions=tuple(_yes_no(f.path, f.question, ask_if=f.ask_if) for f in LEG_FOLLOW_UPS),
+            legend=wording.LIMBS_TITLE,
+            questions=tuple(
+                _yes_no(f.path, Worded(f.question), ask_if=f.ask_if) for f in LEG_FOLLOW_UPS
+            ),
         ),
     ),
 )
@@ -385,7 +346,7 @@ LIMBS = Step(
 WARNING_SIGNS_STEPS = _knowledge_steps(
     "red_flag",
     "warning-signs",
-    ("Other warning signs", "A few more questions about warning signs"),
+    (wording.WARNING_SIGNS_TITLE, "A few more questions about warning signs"),
     (
         "These questions look for less common causes of back pain that need a doctor soon.",
         "Some of your answers need a little more detail.",
@@ -397,67 +358,35 @@ WARNING_SIGNS_STEPS = _knowledge_steps(
 # them requires it, so for anyone else they cannot change the advice.
 _AXIAL_SPA = parse("spa.eligible", where="inflammatory")
 
+
+def _inflammatory(*names: str) -> tuple[Question, ...]:
+    paths = (f"inflammatory.{name}" for name in names)
+    return tuple(_yes_no(path, _ASKED[path], ask_if=_AXIAL_SPA) for path in paths)
+
+
 INFLAMMATORY = Step(
     slug="inflammatory",
-    title="Stiffness and joints",
+    title=wording.INFLAMMATORY_TITLE,
     intro="Some back pain comes from inflammation. These questions help spot it.",
     fieldsets=(
         Fieldset(
-            legend="Your back pain",
-            questions=(
-                _yes_no(
-                    "inflammatory.started_before_35",
-                    "Did your back pain first start before 35?",
-                    ask_if=_AXIAL_SPA,
-                ),
-                _yes_no(
-                    "inflammatory.wakes_second_half_of_night",
-                    "Does the pain wake you in the second half of the night?",
-                    ask_if=_AXIAL_SPA,
-                ),
-                _yes_no(
-                    "inflammatory.buttock_pain",
-                    "Do you have pain in your buttocks?",
-                    ask_if=_AXIAL_SPA,
-                ),
-                _yes_no(
-                    "inflammatory.improves_with_movement",
-                    "Does the pain get better when you move about?",
-                    ask_if=_AXIAL_SPA,
-                ),
-                _yes_no(
-                    "inflammatory.improves_within_48h_of_nsaid",
-                    "Did anti-inflammatory painkillers (like ibuprofen) help within 2 days?",
-                    ask_if=_AXIAL_SPA,
-                ),
+            legend=wording.INFLAMMATORY_BACK,
+            questions=_inflammatory(
+                "started_before_35",
+                "wakes_second_half_of_night",
+                "buttock_pain",
+                "improves_with_movement",
+                "improves_within_48h_of_nsaid",
             ),
         ),
         Fieldset(
-            legend="You and your family",
-            questions=(
-                _yes_no(
-                    "inflammatory.first_degree_relative_with_spa",
-                    "Does a parent, brother, sister or child have spondyloarthritis "
-                    "(for example ankylosing spondylitis)?",
-                    ask_if=_AXIAL_SPA,
-                ),
-                _yes_no(
-                    "inflammatory.arthritis",
-                    "Do you have swollen, painful joints?",
-                    ask_if=_AXIAL_SPA,
-                ),
-                _yes_no(
-                    "inflammatory.enthesitis",
-                    "Do you have pain where tendons attach, such as the heel?",
-                    ask_if=_AXIAL_SPA,
-                ),
-                _yes_no("inflammatory.psoriasis", "Do you have psoriasis?", ask_if=_AXIAL_SPA),
-                _yes_no(
-                    "inflammatory.inflammatory_bowel_disease_or_uveitis",
-                    "Do you have Crohn's disease, ulcerative colitis or uveitis "
-                    "(eye inflammation)?",
-                    ask_if=_AXIAL_SPA,
-                ),
+            legend=wording.INFLAMMATORY_FAMILY,
+            questions=_inflammatory(
+                "first_degree_relative_with_spa",
+                "arthritis",
+                "enthesitis",
+                "psoriasis",
+                "inflammatory_bowel_disease_or_uveitis",
             ),
         ),
     ),
@@ -465,7 +394,7 @@ INFLAMMATORY = Step(
 
 STARTBACK = Step(
     slug="startback",
-    title="How your back pain affects you",
+    title=wording.STARTBACK_TITLE,
     intro=(
         "This step uses the Keele STarT Back questionnaire, which helps match care to your needs."
     ),
@@ -481,15 +410,17 @@ def _treatment_fieldset(choice: Choice) -> Fieldset:
         legend=choice.label,
         questions=(
             Question(f"{p}.tried", "I have tried this", "check"),
-            Question(f"{p}.weeks", "For how many weeks?", "int", unit="weeks", minimum=0),
+            Question(
+                f"{p}.weeks",
+                _ASKED["treatments_tried.weeks"].text,
+                "int",
+                unit="weeks",
+                minimum=0,
+            ),
             _choice(
                 f"{p}.response",
-                "Did it help?",
-                ("good", "Yes, a lot"),
-                ("partial", "A little"),
-                ("none", "No"),
-                ("worse", "It made things worse"),
-                ("unknown", "Not sure"),
+                _ASKED["treatments_tried.response"],
+                (*_offered(wording.TREATMENT_RESPONSE), NOT_SURE),
             ),
         ),
         toggle=f"{p}.tried",
@@ -498,7 +429,7 @@ def _treatment_fieldset(choice: Choice) -> Fieldset:
 
 TREATMENTS_STEP = Step(
     slug="treatments",
-    title="Treatments you have tried",
+    title=wording.TREATMENTS_TITLE,
     intro=(
         "Tick each treatment you have tried for this episode of pain, then say for how long and "
         "whether it helped. Leave them all unticked if you have not tried anything yet."
@@ -514,47 +445,28 @@ def _imaging_fieldset(slot: int) -> Fieldset:
         questions=(
             _choice(
                 f"{p}.modality",
-                "What kind of scan?",
-                ("unknown", "No scan"),
-                ("xray", "X-ray"),
-                ("mri", "MRI"),
-                ("ct", "CT"),
+                _ASKED["imaging.modality"],
+                (NO_SCAN, *_offered(wording.IMAGING_MODALITY)),
             ),
-            _choice(
-                f"{p}.finding",
-                "What did it show, as you were told?",
-                ("normal", "Nothing abnormal"),
-                ("disc_herniation", "A slipped (herniated) disc"),
-                ("spinal_stenosis", "Narrowing of the spinal canal (stenosis)"),
-                ("spondylolisthesis", "A vertebra slipped forward (spondylolisthesis)"),
-                ("fracture", "A broken bone (fracture)"),
-                ("degenerative_changes", "Wear and tear"),
-                ("cord_compression", "Pressure on the spinal cord"),
-                ("tumour", "A growth (tumour)"),
-                ("infection", "An infection"),
-                ("other", "Something else"),
-            ),
+            _choice(f"{p}.finding", _ASKED["imaging.finding"], _offered(wording.IMAGING_FINDING)),
             Question(
                 f"{p}.level",
-                "Which level of the spine, if you know?",
+                _ASKED["imaging.level"].text,
                 "text",
-                hint="For example L4-L5 or C6.",
+                hint=_ASKED["imaging.level"].hint,
             ),
             _choice(
                 f"{p}.side",
-                "Which side?",
-                ("left", "Left"),
-                ("right", "Right"),
-                ("central", "Middle"),
-                ("bilateral", "Both sides"),
-                ("unknown", "Not sure"),
+                _ASKED["imaging.side"],
+                (*_offered(wording.IMAGING_SIDE), NOT_SURE),
             ),
-            _yes_no(
-                f"{p}.matches_symptoms",
-                "Did a doctor say the finding fits your symptoms?",
-            ),
+            _yes_no(f"{p}.matches_symptoms", _ASKED["imaging.matches_symptoms"]),
             Question(
-                f"{p}.weeks_ago", "How many weeks ago was it?", "int", unit="weeks", minimum=0
+                f"{p}.weeks_ago",
+                _ASKED["imaging.weeks_ago"].text,
+                "int",
+                unit="weeks",
+                minimum=0,
             ),
         ),
     )
@@ -562,7 +474,7 @@ def _imaging_fieldset(slot: int) -> Fieldset:
 
 IMAGING = Step(
     slug="imaging",
-    title="Scans",
+    title=wording.IMAGING_TITLE,
     intro="If you have had an X-ray, MRI or CT scan of your spine for this pain, tell us about "
     "it. Most back pain does not need a scan.",
     fieldsets=tuple(_imaging_fieldset(slot) for slot in IMAGING_SLOTS),
@@ -570,71 +482,72 @@ IMAGING = Step(
 
 HEALTH = Step(
     slug="health",
-    title="Your general health",
+    title=wording.HEALTH_TITLE,
     intro="Your general health matters when weighing up treatments.",
     fieldsets=(
         Fieldset(
-            legend="Lifestyle",
+            legend=wording.HEALTH_LIFESTYLE,
             questions=(
                 _choice(
                     "health.smoking",
-                    "Do you smoke?",
-                    ("never", "I have never smoked"),
-                    ("former", "I used to smoke"),
-                    ("current", "I smoke now"),
-                    ("unknown", "Prefer not to say"),
+                    _ASKED["health.smoking"],
+                    (*_offered(wording.SMOKING), PREFER_NOT_TO_SAY),
                 ),
                 Question(
-                    "health.height_cm", "Your height", "float", unit="cm", minimum=100, maximum=250
+                    "health.height_cm",
+                    _ASKED["health.height_cm"].text,
+                    "float",
+                    unit="cm",
+                    minimum=100,
+                    maximum=250,
                 ),
                 Question(
-                    "health.weight_kg", "Your weight", "float", unit="kg", minimum=25, maximum=400
+                    "health.weight_kg",
+                    _ASKED["health.weight_kg"].text,
+                    "float",
+                    unit="kg",
+                    minimum=25,
+                    maximum=400,
                 ),
                 _choice(
                     "work_status",
-                    "Are you working?",
-                    ("working", "Yes, I am working"),
-                    ("off_work_due_to_pain", "I am off work because of the pain"),
-                    ("not_working_other", "I am not working for another reason"),
-                    ("retired", "I am retired"),
-                    ("student", "I am a student"),
-                    ("unknown", "Prefer not to say"),
+                    _ASKED["work_status"],
+                    (*_offered(wording.WORK_STATUS), PREFER_NOT_TO_SAY),
                 ),
             ),
         ),
         Fieldset(
-            legend="Do you have…",
+            legend=wording.HEALTH_CONDITIONS,
             questions=(
-                _yes_no("health.diabetes", "Diabetes?"),
-                _yes_no("health.heart_disease", "Heart disease?"),
-                _yes_no("health.lung_disease", "Lung disease?"),
-                _yes_no("health.kidney_disease", "Kidney disease?"),
+                *(
+                    _yes_no(path, _ASKED[path])
+                    for path in (
+                        "health.diabetes",
+                        "health.heart_disease",
+                        "health.lung_disease",
+                        "health.kidney_disease",
+                    )
+                ),
                 # Blood thinners: a knowledge-base question on the emergency screen.
             ),
         ),
         Fieldset(
-            legend="Pregnancy",
-            questions=(
-                _yes_no(
-                    "health.pregnant",
-                    "Are you pregnant, or could you be?",
-                    "Some medicines and scans are not safe in pregnancy.",
-                ),
-            ),
+            legend=wording.HEALTH_PREGNANCY,
+            questions=(_yes_no("health.pregnant", _ASKED["health.pregnant"]),),
         ),
     ),
 )
 
 WHAT_MATTERS = Step(
     slug="what-matters",
-    title="What matters to you",
+    title=wording.WHAT_MATTERS_TITLE,
     intro="Your care plan should fit your life. Tell us what matters most.",
     fieldsets=(
         Fieldset(
-            legend="What matters most to you?",
-            hint="Tick all that apply.",
+            legend=_ASKED["priorities"].text,
+            hint=_ASKED["priorities"].hint,
             questions=(
-                Question("priorities", "What matters most to you?", "multi", choices=PRIORITIES),
+                Question("priorities", _ASKED["priorities"].text, "multi", choices=PRIORITIES),
             ),
         ),
         Fieldset(
@@ -642,9 +555,9 @@ WHAT_MATTERS = Step(
             questions=(
                 Question(
                     "what_matters_note",
-                    "Is there anything else you want your clinician to know?",
+                    _ASKED["what_matters_note"].text,
                     "text",
-                    hint="Optional. Up to 1000 characters.",
+                    hint=_ASKED["what_matters_note"].hint,
                     maximum=1000,
                 ),
             ),
