@@ -30,6 +30,7 @@ EXPECTED = {
     "progress": None,
     "instruments": {"list", "show", "export", "wording"},
     "decision-aid": None,
+    "population": {"generate"},
 }
 
 

@@ -29,6 +29,7 @@ COMMANDS = {
     "progress": "instruments",
     "instruments": "instruments",
     "decision-aid": "decision_aid",
+    "population": "population",
 }
 """Each command or group, and the module of spinepath.cli whose ``app`` owns it (in --help order).
 
