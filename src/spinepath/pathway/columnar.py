@@ -7,7 +7,9 @@ without per-person explanations; a test checks it row for row against the per-pe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -15,29 +17,15 @@ import polars as pl
 from spinepath import knowledge as kb
 from spinepath.knowledge import KnowledgeBase
 from spinepath.pathway.assessment import Level
+from spinepath.pathway.bulk_validation import ERRORS, with_errors
 from spinepath.pathway.compiled import CompiledKnowledge, compiled
 from spinepath.pathway.engine import answer_options
-from spinepath.pathway.exact import Domain
 from spinepath.pathway.expressions import exact_expr
-from spinepath.pathway.facts import Facts, fact_domains, flatten
+from spinepath.pathway.fact_columns import fact_exprs, fact_schema, intake_schema
+from spinepath.pathway.facts import Facts, flatten
 from spinepath.pathway.intake import Intake
 
 _RANK_TO_LEVEL = {level.rank: level.value for level in Level}
-
-
-def _dtype(domain: Domain) -> pl.DataType:
-    if domain.kind == "bool":
-        return pl.Boolean()
-    if domain.kind == "int":
-        return pl.Int64()
-    if domain.kind == "float":
-        return pl.Float64()
-    return pl.String()
-
-
-def fact_schema() -> dict[str, pl.DataType]:
-    """Column types of the fact table, from the fact registry (never from data)."""
-    return {name: _dtype(domain) for name, domain in fact_domains().items()}
 
 
 def facts_frame(records: Iterable[Facts]) -> pl.DataFrame:
@@ -90,8 +78,15 @@ def _floor(knowledge: CompiledKnowledge, rule_rank: pl.Expr) -> pl.Expr:
 
 def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) -> pl.DataFrame:
     """Add decision columns to a fact table (one row per person)."""
+    return evaluate_lazy(facts.lazy(), knowledge).collect()
+
+
+def evaluate_lazy(
+    facts: pl.LazyFrame, knowledge: KnowledgeBase | None = None, keep: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """The decision columns of a lazy fact table, after the ``keep`` columns carried through."""
     built = compiled(knowledge or kb.default())
-    df = facts.lazy()
+    df = facts
     for derived in built.derived:
         df = df.with_columns(exact_expr(derived.check).alias(derived.entry))
     for pattern in built.patterns:
@@ -158,12 +153,13 @@ def evaluate_frame(facts: pl.DataFrame, knowledge: KnowledgeBase | None = None) 
         ]
     ).list.drop_nulls()
     return df.select(
+        *keep,
         pl.col("triage.rank").replace_strict(_RANK_TO_LEVEL, return_dtype=pl.String).alias("level"),
         concern_list.alias("concerns"),
         primary.otherwise(pl.lit("non_specific")).alias("pattern"),
         pl.col("surgical.status").alias("candidacy"),
         (pl.col("imaging.indicated_text") == "true").alias("imaging_indicated"),
-    ).collect()
+    )
 
 
 def assess_frame(intakes: Iterable[Intake], knowledge: KnowledgeBase | None = None) -> pl.DataFrame:
@@ -171,3 +167,39 @@ def assess_frame(intakes: Iterable[Intake], knowledge: KnowledgeBase | None = No
     knowledge = knowledge or kb.default()
     terms = knowledge.fact_terms
     return evaluate_frame(facts_frame(flatten(i, terms) for i in intakes), knowledge)
+
+
+LINE = "line"
+
+
+@dataclass(frozen=True)
+class PopulationAssessment:
+    """Decision columns of the valid intakes in a file, and the refused lines with the reasons."""
+
+    assessed: pl.DataFrame
+    """``line`` (1-based line of the file) then the decision columns of ``assess_frame``."""
+    rejected: pl.DataFrame
+    """``line`` and ``errors`` (messages naming the field) of every intake the model refuses."""
+
+
+def assess_ndjson(
+    source: str | Path, knowledge: KnowledgeBase | None = None
+) -> PopulationAssessment:
+    """Assess a file of intake JSON, one intake a line, without building an ``Intake`` per line.
+
+    The file is read against the intake model's schema, checked by expressions
+    (``bulk_validation``), turned into facts by expressions (``fact_columns``) and run through
+    the same compiled rules as ``assess_frame``. A value of the wrong JSON type anywhere makes the
+    reader raise ``polars.exceptions.ComputeError`` for the whole file.
+    """
+    knowledge = knowledge or kb.default()
+    raw = with_errors(pl.scan_ndjson(source, schema=intake_schema()).with_row_index(LINE, offset=1))
+    valid = raw.filter(pl.col(ERRORS).list.len() == 0)
+    facts = valid.select(pl.col(LINE), *fact_exprs(knowledge.fact_terms))
+    assessed, rejected = pl.collect_all(
+        [
+            evaluate_lazy(facts, knowledge, keep=[LINE]),
+            raw.filter(pl.col(ERRORS).list.len() > 0).select(LINE, ERRORS),
+        ]
+    )
+    return PopulationAssessment(assessed=assessed, rejected=rejected)
