@@ -24,6 +24,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from spinepath.pathway.intake import (
+    CaudaEquina,
+    History,
+    Mimics,
+    Neurology,
+    Radiation,
+    Side,
+    Systemic,
+)
 from spinepath.yamlio import read_data_file
 
 COHORT_FILE = Path(__file__).with_name("cohort.yaml")
@@ -128,78 +137,36 @@ class _Choice:
 _AGE_BANDS = {"16-29": (16, 29), "30-44": (30, 44), "45-59": (45, 59), "60-74": (60, 74)}
 _AGE_BANDS["75-95"] = (75, 95)
 
-_FALSE_SECTIONS: dict[str, Json] = {
-    "cauda_equina": dict.fromkeys(
-        (
-            "urinary_difficulty",
-            "bladder_sensation_change",
-            "urinary_incontinence",
-            "bowel_incontinence",
-            "saddle_numbness",
-            "sexual_dysfunction",
-        ),
-        False,
-    ),
-    "systemic": dict.fromkeys(("fever", "weight_loss", "night_sweats", "feels_unwell"), False),
-    "history": {
-        **dict.fromkeys(
-            (
-                "cancer",
-                "osteoporosis",
-                "previous_fragility_fracture",
-                "long_term_steroids",
-                "immunosuppression",
-                "iv_drug_use",
-                "recent_infection",
-                "recent_spinal_procedure",
-                "tuberculosis",
-                "prior_spine_surgery",
-                "back_lump_or_shape_change",
-                "known_aaa",
-                "stiff_spine_disease",
-            ),
-            False,
-        ),
-        "trauma": "none",
-    },
-    "mimics": dict.fromkeys(
-        (
-            "chest_pain",
-            "breathlessness",
-            "sweating_or_clammy",
-            "tearing_pain",
-            "collapse_or_faint",
-            "abdominal_pain",
-            "pulsating_abdominal_mass",
-            "urinary_symptoms_with_loin_pain",
-        ),
-        False,
-    ),
-    "neurology": {
-        "arm_numbness_or_tingling": "none",
-        "leg_numbness_or_tingling": "none",
-        "arm_weakness": "none",
-        "leg_weakness": "none",
-        **dict.fromkeys(
-            (
-                "foot_drop",
-                "progressing",
-                "gait_change",
-                "hand_clumsiness",
-                "electric_shocks_on_neck_bending",
-                "walking_leg_pain_eased_by_sitting",
-            ),
-            False,
-        ),
-    },
-    "radiation": {
-        "arm": "none",
-        "leg": "none",
-        "leg_below_knee": False,
-        "leg_pain_worse_than_back": False,
-        "sudden_onset": False,
-    },
+_ANSWERED_NO_SECTIONS: dict[str, type[BaseModel]] = {
+    "cauda_equina": CaudaEquina,
+    "systemic": Systemic,
+    "history": History,
+    "mimics": Mimics,
+    "neurology": Neurology,
+    "radiation": Radiation,
 }
+# Asked only after spinal surgery, so it stays unanswered unless a draw sets prior surgery.
+_ONLY_AFTER_SURGERY = "spine_surgery_wound_problem"
+_YES_NO: object = bool | None
+_SIDE: object = Side | None
+
+
+def _answered_no(model: type[BaseModel]) -> Json:
+    """Every yes/no question of an intake section answered no and every side "none", read from
+    the intake model so that a question added there is answered here too."""
+    answers: Json = {}
+    for name, field in model.model_fields.items():
+        if field.annotation == _YES_NO and name != _ONLY_AFTER_SURGERY:
+            answers[name] = False
+        elif field.annotation == _SIDE:
+            answers[name] = "none"
+    return answers
+
+
+_FALSE_SECTIONS: dict[str, Json] = {
+    name: _answered_no(model) for name, model in _ANSWERED_NO_SECTIONS.items()
+}
+_FALSE_SECTIONS["history"]["trauma"] = "none"
 _TRI_STATE_KEYS = {
     section: tuple(k for k, v in answers.items() if v is False)
     for section, answers in _FALSE_SECTIONS.items()
