@@ -40,6 +40,7 @@ from spinepath.web.deps import (
     audit,
     not_found,
 )
+from spinepath.web.pages.admin import record_admin_action
 from spinepath.web.pages.instrument_forms import form_with_wording
 from spinepath.web.pages.rendering import render
 from spinepath.web.pages.shared import redirect
@@ -163,14 +164,8 @@ def enable(
     except WordingFileError as error:
         return _refuse(request, session, admin, settings, error)
     install(site_directory(settings.instrument_wording_dir, settings.data_dir), checked)
-    audit(
-        request,
-        session,
-        actor_kind="admin",
-        actor_id=admin.id,
-        patient=None,
-        action=f"install_wording:{checked.definition.code}",
-    )
+    # Site wording is not a clinic's: no clinic on the audit row.
+    record_admin_action(request, session, admin, f"install_wording:{checked.definition.code}", None)
     return redirect(f"{WORDING}#wording-{checked.definition.code}")
 
 
@@ -189,12 +184,5 @@ def remove_wording(
     directory = site_directory(settings.instrument_wording_dir, settings.data_dir)
     # Removing what is not there changes nothing: a repeated click is not an error.
     if remove(directory, definition.code):
-        audit(
-            request,
-            session,
-            actor_kind="admin",
-            actor_id=admin.id,
-            patient=None,
-            action=f"remove_wording:{definition.code}",
-        )
+        record_admin_action(request, session, admin, f"remove_wording:{definition.code}", None)
     return redirect(f"{WORDING}#wording-{definition.code}")
