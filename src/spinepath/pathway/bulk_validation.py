@@ -72,7 +72,9 @@ def _scalar_checks(path: str, value: pl.Expr, shape: _Shape) -> list[tuple[pl.Ex
         checks.append((value > pl.lit(high), f"{path}: must be {high} or less"))
     longest = _bound(shape.constraints, "max_length")
     if longest is not None and shape.base is str:
-        checks.append((value.str.len_chars() > longest, f"{path}: at most {longest} characters"))
+        checks.append(
+            (value.str.len_chars() > pl.lit(longest), f"{path}: at most {longest} characters")
+        )
     pattern = _bound(shape.constraints, "pattern")
     if isinstance(pattern, str):
         checks.append((~value.str.contains(pattern), f"{path}: does not match {pattern}"))

@@ -103,6 +103,8 @@ class CompiledKnowledge:
     criteria_reading: dict[str, list[Compiled[CriterionDef]]] = field(default_factory=dict)
     answer_options: dict[str, list[tuple[str, FactValue]]] = field(default_factory=dict)
     """Filled on first use by ``spinepath.pathway.engine.answer_options``."""
+    population_plan: Any = None
+    """Filled on first use by ``spinepath.pathway.population_plan.population_plan``."""
 
     @property
     def triage_rules(self) -> list[Compiled[RedFlagRule] | Compiled[LevelRule]]:

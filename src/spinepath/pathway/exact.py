@@ -39,6 +39,9 @@ from spinepath.pathway.kleene import Facts, FactValue, Tri, compile_kleene
 MAX_EVALUATIONS = 1024
 EXPRESSION_COMBINATIONS = 64
 
+ANOTHER_ANSWER = "\x00another answer"
+"""A text answer equal to none of a condition's constants."""
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -59,7 +62,7 @@ def representatives(domain: Domain, constants: set[FactValue]) -> tuple[FactValu
     if domain.kind in {"bool", "enum"}:
         return domain.values
     if domain.kind == "text":
-        return (*sorted(str(c) for c in constants), "\x00another answer")
+        return (*sorted(str(c) for c in constants), ANOTHER_ANSWER)
     step: float = 1 if domain.kind == "int" else 0.05
     points: set[float] = {domain.low, domain.high}
     for constant in constants:
