@@ -1,101 +1,151 @@
-"""Population assessment from intake JSON: the columnar path against the per-intake path.
+"""The population pathway over a million generated people, against the per-person engine.
 
-Run: .venv/bin/python bench/bench_population.py [--people 1000000] [--compare 100000]
-Writes N seeded intakes (bench_engine's generator) as NDJSON to a temporary directory, then
-times ``assess_ndjson`` stage by stage (read, read + validate, read + facts) and whole (the
-rules are the difference), and the
-old path (pydantic ``Intake`` per line, then ``assess_frame``) over the first --compare lines.
-Reports rows per second and the process's peak resident memory.
+Run: .venv/bin/python bench/bench_population.py [--people 1000000] [--dataset DIR]
+     [--naive 10000] [--sample 2000] [--duckdb N] [--spark N]
+
+Generates a seeded population data set (or uses --dataset), then times, as separate processes
+so each has its own peak memory:
+- `spinepath population assess` (Polars, one worker process per CPU) over every person:
+  the target is 10 s for a million people on a 2-core machine;
+- `spinepath population measures` and `spinepath population report` over the result;
+- the naive per-person loop (``Intake`` then ``assess``) over --naive people, as the ratio;
+- DuckDB and Spark (local[2]) over the first --duckdb / --spark people, when asked.
+Checks --sample random rows of the million against the per-person engine.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import resource
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import polars as pl
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_engine import generate
-from spinepath import knowledge as kb
-from spinepath.pathway.bulk_validation import ERRORS, with_errors
-from spinepath.pathway.columnar import assess_frame, assess_ndjson
-from spinepath.pathway.compiled import compiled
-from spinepath.pathway.fact_columns import fact_frame, intake_schema
+from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
+from spinepath.population import tables
+from spinepath.population.generate_dataset import write_dataset
+from support.stages import decided_rows, engine_stages
 
-T = TypeVar("T")
+SPINEPATH = str(Path(sys.executable).parent / "spinepath")
+TARGET_S = 10.0
 
 
-def _peak_mib() -> float:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _without_nulls(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
-def _timed(label: str, rows: int, run: Callable[[], T]) -> T:
+def _command(label: str, rows: int, *args: str) -> float:
+    """Runs a spinepath command; prints its time, rows/s and peak memory (GNU time's maximum
+    resident set size: the largest of the command's processes)."""
     start = time.perf_counter()
-    out = run()
-    elapsed = time.perf_counter() - start
-    print(
-        f"{label}: {elapsed:.2f} s ({rows / elapsed:,.0f} rows/s), peak RSS {_peak_mib():,.0f} MiB"
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "peak %M", SPINEPATH, *args],
+        check=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    return out
+    elapsed = time.perf_counter() - start
+    peak = int(done.stderr.strip().splitlines()[-1].split()[-1]) / 1024
+    print(f"{label}: {elapsed:.2f} s ({rows / elapsed:,.0f} rows/s), peak RSS {peak:,.0f} MiB")
+    return elapsed
 
 
-def _write(path: Path, people: int) -> None:
-    rng = random.Random(20261121)
-    with path.open("w", encoding="utf-8") as out:
-        for _ in range(people):
-            out.write(json.dumps(generate(rng)) + "\n")
+def _intakes(dataset: Path, count: int) -> list[dict[str, object]]:
+    frame = tables.scan(dataset, "assessments").head(count).select("intake").collect()
+    return [_without_nulls(i) for i in frame["intake"].to_list()]  # type: ignore[misc]
+
+
+def _naive(dataset: Path, count: int) -> float:
+    intakes = _intakes(dataset, count)
+    start = time.perf_counter()
+    for intake in intakes:
+        assess(Intake.model_validate(intake))
+    elapsed = time.perf_counter() - start
+    print(f"naive per-person loop ({count:,}): {elapsed:.2f} s ({count / elapsed:,.0f} rows/s)")
+    return count / elapsed
+
+
+def _check_sample(dataset: Path, pathway: Path, count: int) -> None:
+    decided = pl.read_parquet(pathway)
+    rows = random.Random(7).sample(range(decided.height), min(count, decided.height))
+    source = tables.scan(dataset, "assessments").select("intake").collect()
+    wrong = 0
+    for index in rows:
+        intake = _without_nulls(source["intake"][index])
+        expected = engine_stages(assess(Intake.model_validate(intake)))
+        if decided_rows(decided[index]) != [expected]:
+            wrong += 1
+    print(f"sample of {len(rows):,} rows checked against the per-person engine: {wrong} differ")
+
+
+def _subset(dataset: Path, count: int, directory: Path) -> Path:
+    target = directory / f"first-{count}-{time.monotonic_ns()}"
+    target.mkdir()
+    tables.scan(dataset, "assessments").head(count).sink_parquet(
+        tables.table_path(target, "assessments")
+    )
+    return target
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1_000_000)
-    parser.add_argument("--compare", type=int, default=100_000)
+    parser.add_argument("--dataset", type=Path)
+    parser.add_argument("--naive", type=int, default=10_000)
+    parser.add_argument("--sample", type=int, default=2_000)
+    parser.add_argument("--duckdb", type=int, default=0)
+    parser.add_argument("--spark", type=int, default=0)
     args = parser.parse_args()
-    knowledge = kb.default()
-    terms = knowledge.fact_terms
-
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "intakes.ndjson"
-        start = time.perf_counter()
-        _write(path, args.people)
-        size = path.stat().st_size / 2**20
-        print(
-            f"wrote {args.people:,} intakes ({size:,.0f} MiB) in "
-            f"{time.perf_counter() - start:.1f} s",
-            file=sys.stderr,
-        )
-        compiled(knowledge)  # compile the knowledge base outside the timings
-        raw = pl.scan_ndjson(path, schema=intake_schema())
-        people = args.people
-
-        # Each stage runs from the file again: a lazy plan has no intermediate to time alone.
-        _timed("read (parse every column)", people, lambda: raw.collect())
-        _timed("read + validate", people, lambda: with_errors(raw).select(ERRORS).collect())
-        _timed("read + facts", people, lambda: fact_frame(raw, terms).collect())
-        result = _timed("assess_ndjson (all stages)", people, lambda: assess_ndjson(path))
-        print(f"assessed {result.assessed.height:,}, rejected {result.rejected.height:,}")
-
-        compare = min(args.compare, people)
-        with path.open(encoding="utf-8") as lines:
-            head = [next(lines) for _ in range(compare)]
-        intakes = _timed(
-            f"old path, pydantic per line ({compare:,})",
-            compare,
-            lambda: [Intake.model_validate_json(line) for line in head],
-        )
-        _timed(f"old path, assess_frame ({compare:,})", compare, lambda: assess_frame(intakes))
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        dataset = args.dataset
+        if dataset is None:
+            dataset = work / "dataset"
+            dataset.mkdir()
+            start = time.perf_counter()
+            write_dataset(dataset, args.people, 1)
+            print(f"generated {args.people:,} people in {time.perf_counter() - start:.1f} s")
+        people = tables.scan(dataset, "assessments").select(pl.len()).collect().item()
+        pathway = work / "pathway.parquet"
+        whole = _command(
+            "population assess (Polars)", people,
+            "population", "assess", "--dataset", str(dataset), "--out", str(pathway),
+        )  # fmt: skip
+        verdict = "met" if whole <= TARGET_S else "NOT met"
+        print(f"target: {people:,} people in {TARGET_S:.0f} s: {verdict}")
+        rate = _naive(dataset, args.naive)
+        print(f"columnar pathway / naive loop: {people / whole / rate:,.0f} times as fast")
+        _check_sample(dataset, pathway, args.sample)
+        measures = work / "measures"
+        _command(
+            "population measures", people,
+            "population", "measures", "--dataset", str(dataset), "--pathway", str(pathway),
+            "--out", str(measures),
+        )  # fmt: skip
+        _command(
+            "population report", people,
+            "population", "report", "--pathway", str(pathway), "--measures", str(measures),
+            "--dataset", str(dataset), "--out", str(work / "report.html"),
+        )  # fmt: skip
+        for engine, count in (("duckdb", args.duckdb), ("spark", args.spark)):
+            if count:
+                subset = _subset(dataset, min(count, people), work)
+                _command(
+                    f"population assess ({engine}, first {count:,})", count,
+                    "population", "assess", "--dataset", str(subset), "--engine", engine,
+                    "--out", str(work / f"{engine}.parquet"),
+                )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ EXPECTED = {
     "progress": None,
     "instruments": {"list", "show", "export", "wording"},
     "decision-aid": None,
-    "population": {"generate"},
+    "population": {"generate", "import", "export-fhir", "assess", "measures", "report"},
 }
 
 

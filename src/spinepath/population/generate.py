@@ -7,7 +7,11 @@ clinical reference notes or marked as an assumption; see docs/population.md.
 One :class:`random.Random` seeded with the seed draws every person in order, so a seed always
 gives the same people and the same bytes, whatever the chunk size. numpy is not a dependency; the
 generator builds plain dicts from shared templates (a shallow copy each) and writes them with
-the C JSON encoder; a million people take about 40 seconds on one core.
+the C JSON encoder.
+
+These are the intakes only; :mod:`spinepath.population.generate_dataset` adds each person's care
+events (from random streams of their own, so the intakes stay exactly these) and writes a
+population data set.
 """
 
 from __future__ import annotations
@@ -122,7 +126,7 @@ def _some(r: random.Random, pool: list[int], k: int) -> set[int]:
     return set(pool[:k])
 
 
-class _Choice:
+class Choice:
     """A categorical draw from weights, by bisection on the cumulative weights."""
 
     def __init__(self, weights: dict[str, float]) -> None:
@@ -220,26 +224,26 @@ def has_red_flag(intake: Json) -> bool:
 class _Plan:
     """The figures turned into ready-to-draw shares and choices."""
 
-    subgroup: _Choice
-    serious: _Choice
-    age: _Choice
-    sex: _Choice
-    duration: _Choice
+    subgroup: Choice
+    serious: Choice
+    age: Choice
+    sex: Choice
+    duration: Choice
     acute_below: int
     chronic_above: int
-    startback_group: _Choice
+    startback_group: Choice
     startback_unanswered: float
     high_psychosocial: int
     low_total: int
     second_region: float
     partial: float
     unanswered: float
-    weak_flag: _Choice
+    weak_flag: Choice
     weak_flag_if_young: float
     weak_flag_if_older: float
     background: dict[str, float]
     treatment_tried: dict[str, float]
-    treatment: _Choice
+    treatment: Choice
     imaging: dict[str, float]
     fever: float
     cancer_history: float
@@ -289,26 +293,26 @@ def _plan(path: Path = COHORT_FILE) -> _Plan:
     bands = f["duration_bands_weeks"].mix()
     cutoffs = f["startback_cutoffs"].mix()
     return _Plan(
-        subgroup=_Choice(subgroups),
-        serious=_Choice(serious),
-        age=_Choice(ages),
-        sex=_Choice(f["sex_mix"].mix()),
-        duration=_Choice(f["duration_mix"].mix()),
+        subgroup=Choice(subgroups),
+        serious=Choice(serious),
+        age=Choice(ages),
+        sex=Choice(f["sex_mix"].mix()),
+        duration=Choice(f["duration_mix"].mix()),
         acute_below=int(bands["acute_below"]),
         chronic_above=int(bands["chronic_above"]),
-        startback_group=_Choice(f["startback_risk_mix"].mix()),
+        startback_group=Choice(f["startback_risk_mix"].mix()),
         startback_unanswered=f["startback_unanswered_share"].share(),
         high_psychosocial=int(cutoffs["high_psychosocial_at_least"]),
         low_total=int(cutoffs["low_total_at_most"]),
         second_region=f["second_region_share"].share(),
         partial=f["partial_answers_share"].share(),
         unanswered=f["unanswered_question_share"].share(),
-        weak_flag=_Choice(f["weak_flag_mix"].mix()),
+        weak_flag=Choice(f["weak_flag_mix"].mix()),
         weak_flag_if_young=young_flag,
         weak_flag_if_older=young_flag / 2,
         background=f["background_history_shares"].mix(),
         treatment_tried=f["treatment_tried_share"].mix(),
-        treatment=_Choice(f["treatment_mix"].mix()),
+        treatment=Choice(f["treatment_mix"].mix()),
         imaging=f["imaging_share"].mix(),
         fever=f["infection_fever_share"].share(),
         cancer_history=f["cancer_known_history_share"].share(),
@@ -329,7 +333,7 @@ def expected_shares(path: Path = COHORT_FILE) -> dict[str, float]:
     return top
 
 
-def _weights(choice: _Choice) -> list[float]:
+def _weights(choice: Choice) -> list[float]:
     return [b - a for a, b in zip([0.0, *choice.cumulative], choice.cumulative, strict=False)]
 
 
@@ -601,14 +605,18 @@ def labelled_people(
         yield name, drawer.draw(name)
 
 
+encode_intake = json.JSONEncoder(separators=(",", ":")).encode
+"""An intake as compact JSON text, exactly as a line of the NDJSON output (and the ``intake`` of
+a data set's ``assessments``) holds it."""
+
+
 def ndjson_chunks(
     count: int, seed: int, *, chunk: int = 10_000, path: Path = COHORT_FILE
 ) -> Iterator[tuple[int, str]]:
     """The cohort as NDJSON text in chunks of up to ``chunk`` lines: (lines, text) each."""
-    dumps = json.JSONEncoder(separators=(",", ":")).encode
     lines: list[str] = []
     for person in people(count, seed, path=path):
-        lines.append(dumps(person))
+        lines.append(encode_intake(person))
         if len(lines) == chunk:
             yield len(lines), "\n".join(lines) + "\n"
             lines = []

@@ -1,0 +1,154 @@
+"""The whole pathway over a population: each assessment in, one decision row out.
+
+Intakes are read column by column, in chunks, from a data set's ``assessments.parquet`` (or from
+intake NDJSON), checked by the intake model's rules as expressions, turned into facts and run
+through the pathway's column plan (``spinepath.pathway.population_plan``): the same decisions,
+row for row, as the per-person engine. Memory is bounded by the chunk size, not the number of
+people, so ten million people need no more memory than one million.
+
+Polars runs the plan by default: on this plan it is several times faster than DuckDB (see
+docs/population.md). DuckDB and Spark run the same plan compiled to SQL
+(``spinepath.population.engines``) over the fact table, which is then written to a Parquet file
+first.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from spinepath import knowledge as kb
+from spinepath.knowledge import KnowledgeBase
+from spinepath.pathway.bulk_validation import ERRORS, with_errors
+from spinepath.pathway.columnar import evaluate_lazy
+from spinepath.pathway.fact_columns import fact_exprs, intake_schema
+from spinepath.population import tables
+
+KEYS = ("person_id", "assessment_id", "assessed_on")
+"""The columns that say whose assessment a decision row is."""
+
+REJECTED: tables.Schema = {
+    "person_id": pl.String,
+    "assessment_id": pl.String,
+    ERRORS: pl.List(pl.String),
+}
+"""Assessments the intake model refuses, with the reasons (each naming the field)."""
+
+CHUNK = 250_000
+"""People per chunk: large enough that the per-chunk cost of planning is small."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Intakes of some people, as columns, with the columns of ``KEYS``."""
+
+    intakes: pl.LazyFrame
+    rows: int
+
+
+def count_rows(source: Path, *, ndjson: bool) -> int:
+    """How many assessments the input holds (lines of NDJSON, rows of the data set)."""
+    if ndjson:
+        with source.open("rb") as handle:
+            return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
+    frame = tables.scan(source, "assessments")
+    return int(frame.select(pl.len()).collect().item())
+
+
+def facts_and_rejected(chunk: Chunk, knowledge: KnowledgeBase) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The facts of the chunk's valid intakes (after ``KEYS``) and its refused rows."""
+    checked = with_errors(chunk.intakes)
+    valid = checked.filter(pl.col(ERRORS).list.len() == 0)
+    facts = valid.select(*KEYS, *fact_exprs(knowledge.fact_terms))
+    rejected = checked.filter(pl.col(ERRORS).list.len() > 0).select(list(REJECTED))
+    return facts, rejected
+
+
+def decide(chunk: Chunk, knowledge: KnowledgeBase) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The chunk's decision rows (``tables.PATHWAY``) and refused rows, computed by Polars."""
+    facts, rejected = facts_and_rejected(chunk, knowledge)
+    decisions = evaluate_lazy(facts, knowledge, keep=KEYS).select(list(tables.PATHWAY))
+    done, refused = pl.collect_all([decisions, rejected], engine="in-memory")
+    return done, refused
+
+
+@dataclass(frozen=True)
+class Job:
+    """One chunk to assess, as a worker process can find it: rows of a data set, or NDJSON
+    lines (their bytes and the number of the first)."""
+
+    dataset: Path | None = None
+    start: int = 0
+    size: int = 0
+    lines: bytes = b""
+    first_line: int = 1
+
+
+def dataset_jobs(directory: Path, size: int = CHUNK) -> Iterator[Job]:
+    total = count_rows(directory, ndjson=False)
+    for start in range(0, total, size):
+        yield Job(dataset=directory, start=start, size=min(size, total - start))
+
+
+def ndjson_jobs(path: Path, size: int = CHUNK) -> Iterator[Job]:
+    first = 1
+    with path.open("rb") as handle:
+        while True:
+            lines = [line for _, line in zip(range(size), handle, strict=False)]
+            if not lines:
+                return
+            yield Job(lines=b"".join(lines), first_line=first, size=len(lines))
+            first += len(lines)
+
+
+def chunk_of(job: Job) -> Chunk:
+    """The job's intakes, read."""
+    if job.dataset is not None:
+        assessments = tables.scan(job.dataset, "assessments").slice(job.start, job.size)
+        return Chunk(assessments.select(*KEYS, pl.col("intake").struct.unnest()), job.size)
+    frame = pl.read_ndjson(io.BytesIO(job.lines), schema=intake_schema())
+    person = pl.format("line-{}", pl.int_range(job.first_line, job.first_line + frame.height))
+    intakes = frame.lazy().select(
+        person.alias("person_id"),
+        person.alias("assessment_id"),
+        pl.lit(None, dtype=pl.Date).alias("assessed_on"),
+        pl.all(),
+    )
+    return Chunk(intakes, frame.height)
+
+
+def run_job(job: Job) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """A worker's part: the job's decisions, refused rows and size (default knowledge base)."""
+    chunk = chunk_of(job)
+    done, refused = decide(chunk, kb.default())
+    return done, refused, chunk.rows
+
+
+def run_jobs(
+    jobs: Iterable[Job], workers: int | None = None
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, int]]:
+    """Every job's result, in order, from ``workers`` processes (one per CPU by default).
+
+    The pathway's Python steps hold the interpreter lock, so processes rather than threads; at
+    most one job per worker waits ahead, so memory stays bounded by the chunk size."""
+    count = workers or os.cpu_count() or 1
+    if count == 1:
+        yield from map(run_job, jobs)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(count, mp_context=context) as pool:
+        pending: deque[Future[tuple[pl.DataFrame, pl.DataFrame, int]]] = deque()
+        for job in jobs:
+            pending.append(pool.submit(run_job, job))
+            if len(pending) > count:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
