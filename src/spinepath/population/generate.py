@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from spinepath.pathway.intake import (
     CaudaEquina,
+    Health,
     History,
     Mimics,
     Neurology,
@@ -142,6 +143,7 @@ _AGE_BANDS = {"16-29": (16, 29), "30-44": (30, 44), "45-59": (45, 59), "60-74": 
 _AGE_BANDS["75-95"] = (75, 95)
 
 _ANSWERED_NO_SECTIONS: dict[str, type[BaseModel]] = {
+    "health": Health,
     "cauda_equina": CaudaEquina,
     "systemic": Systemic,
     "history": History,
@@ -238,6 +240,7 @@ class _Plan:
     second_region: float
     partial: float
     unanswered: float
+    anticoagulants: float
     weak_flag: Choice
     weak_flag_if_young: float
     weak_flag_if_older: float
@@ -307,6 +310,7 @@ def _plan(path: Path = COHORT_FILE) -> _Plan:
         second_region=f["second_region_share"].share(),
         partial=f["partial_answers_share"].share(),
         unanswered=f["unanswered_question_share"].share(),
+        anticoagulants=f["anticoagulant_share"].share(),
         weak_flag=Choice(f["weak_flag_mix"].mix()),
         weak_flag_if_young=young_flag,
         weak_flag_if_older=young_flag / 2,
@@ -398,6 +402,8 @@ class _Person:
         for key, share in plan.background.items():
             if r.random() < share:
                 history[key] = True
+        if r.random() < plan.anticoagulants:
+            sections["health"]["anticoagulants"] = True
         region_name = subgroup if subgroup in ("neck", "upper_back") else "low_back"
         if subgroup == "cervical_radiculopathy":
             region_name = "neck"
