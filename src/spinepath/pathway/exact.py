@@ -127,7 +127,7 @@ def shared_facts(condition: Condition) -> tuple[str, ...]:
 class Exact:
     """An exact evaluator for one condition (see the module docstring)."""
 
-    __slots__ = ("_kleene", "_shared", "_values", "condition", "facts", "state")
+    __slots__ = ("_domains", "_kleene", "_shared", "_values", "condition", "facts", "state")
 
     def __init__(self, condition: Condition, domains: Domains) -> None:
         self.condition = condition
@@ -137,6 +137,7 @@ class Exact:
         shared = shared_facts(condition)
         constants = constants_by_fact(condition)
         self._shared = shared
+        self._domains = domains
         self._values = {
             n: representatives(domains.get(n, BOOL), constants.get(n, set())) for n in shared
         }
@@ -151,6 +152,15 @@ class Exact:
         for options in self._values.values():
             total *= len(options)
         return total
+
+    def values_of(self, name: str) -> tuple[FactValue, ...]:
+        """The answers of any fact the condition reads that reach every outcome of its
+        comparisons (``representatives`` holds them for the shared facts)."""
+        found = self._values.get(name)
+        if found is None:
+            constants = constants_by_fact(self.condition).get(name, set())
+            found = representatives(self._domains.get(name, BOOL), constants)
+        return found
 
     def representatives(self) -> dict[str, tuple[FactValue, ...]]:
         return dict(self._values)

@@ -28,6 +28,7 @@ from spinepath.pathway.column_plan import (
     Op,
     When,
     columns_read,
+    kleene,
 )
 from spinepath.pathway.exact import ANOTHER_ANSWER
 from spinepath.pathway.kleene import FactValue
@@ -183,8 +184,30 @@ def decide_cases(node: ExactCase, frame: pl.DataFrame) -> pl.Series:
         out = out.scatter(group.get_column(_ROW), decided.to_series())
     others = rows.filter(pl.col(_PATTERN).is_in(rare))
     if others.height:
-        out = out.scatter(others.get_column(_ROW), _by_distinct_case(node, others))
+        # Two answers that disagree prove "unknown" without the per-person evaluator.
+        low, high = _probe_exprs(node)
+        probes = others.select(low.alias("low"), high.alias("high"))
+        split = (probes["low"] != probes["high"]).fill_null(False)
+        out = out.scatter(others.filter(split).get_column(_ROW), None)
+        rest = others.filter(~split)
+        if rest.height:
+            out = out.scatter(rest.get_column(_ROW), _by_distinct_case(node, rest))
     return out
+
+
+def _probe_exprs(node: ExactCase) -> tuple[pl.Expr, pl.Expr]:
+    """Kleene's answer with every unanswered fact the condition reads given its first possible
+    value, and with every one given its last: where the two differ, the exact answer is unknown
+    (each is a possible set of answers)."""
+    found = node.backend_cache.get("probes")
+    if found is None:
+        evaluator = node.evaluator
+        values = {n: evaluator.values_of(n) for n in evaluator.facts if n not in evaluator.state}
+        condition = evaluator.condition
+        low = kleene(condition, {n: v[0] for n, v in values.items()}, node.fixed)
+        high = kleene(condition, {n: v[-1] for n, v in values.items()}, node.fixed)
+        found = node.backend_cache["probes"] = (to_polars(low), to_polars(high))
+    return cast(tuple[pl.Expr, pl.Expr], found)
 
 
 def _tried_expr(node: ExactCase, unanswered: tuple[str, ...]) -> pl.Expr:
@@ -244,13 +267,32 @@ def flag_mask(flags: Sequence[pl.Expr]) -> pl.Expr:
 
 
 def name_lists(names: Sequence[str], masks: pl.Series) -> pl.Series:
-    """Each number's set bits as the list of the names at those positions (one conversion per
-    distinct number)."""
+    """Each number's set bits as the list of the names at those positions, worked out once per
+    distinct number (visiting only the bits that are set) and joined back.
+
+    The lists are made by splitting joined text: building a list column from Python lists is
+    several times slower."""
     distinct = masks.unique()
-    lists = [[n for bit, n in enumerate(names) if m >> bit & 1] for m in distinct.to_list()]
-    lookup = pl.DataFrame([distinct.alias("mask"), pl.Series("names", lists, pl.List(pl.String))])
-    joined = masks.alias("mask").to_frame().join(lookup, on="mask", maintain_order="left")
-    return joined.get_column("names")
+    joined: list[str | None] = []
+    for number in distinct.to_list():
+        found = []
+        while number:
+            low = number & -number
+            found.append(names[low.bit_length() - 1])
+            number ^= low
+        joined.append(_SEPARATOR.join(found) if found else None)
+    lists = (
+        pl.Series("names", joined, pl.String)
+        .str.split(_SEPARATOR)
+        .fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    )
+    lookup = pl.DataFrame([distinct.alias("mask"), lists])
+    picked = masks.alias("mask").to_frame().join(lookup, on="mask", maintain_order="left")
+    return picked.get_column("names")
+
+
+_SEPARATOR = "\x1f"
+"""Between names while the lists are made (no fact or item id holds it)."""
 
 
 def _names(node: Names) -> pl.Expr:
