@@ -78,6 +78,19 @@ def test_chunks_and_worker_processes_do_not_change_the_rows(dataset: Path, tmp_p
     assert pl.read_parquet(one).equals(pl.read_parquet(many))
 
 
+def test_duckdb_gives_the_same_rows_as_polars(dataset: Path, tmp_path: Path) -> None:
+    polars_out = tmp_path / "polars.parquet"
+    duckdb_out = tmp_path / "duckdb.parquet"
+    assert (
+        _run("--dataset", str(dataset), "--out", str(polars_out), "--workers", "1").exit_code == 0
+    )
+    result = _run("--dataset", str(dataset), "--out", str(duckdb_out), "--engine", "duckdb")
+    assert result.exit_code == 0, result.output
+    expected = pl.read_parquet(polars_out)
+    found = pl.read_parquet(duckdb_out).sort("assessment_id")
+    assert_frame_equal(found, expected.sort("assessment_id"))
+
+
 def test_intake_ndjson_is_assessed_and_refused_lines_reported(tmp_path: Path) -> None:
     rows = list(people(60, 5))
     broken = json.loads(json.dumps(rows[3]))

@@ -56,7 +56,7 @@ def assess_command(
 ) -> None:
     """Run the whole pathway (urgency, concerns, still-to-ask, pattern, STarT Back, surgical
     opinion, imaging, care plan) over every assessment, writing one row per assessment with the
-    columns listed in docs/population.md. The decisions equal the per-person engine's."""
+    columns listed in docs/population-pathway.md. The decisions equal the per-person engine's."""
 
     from spinepath import knowledge as kb
 
@@ -140,7 +140,6 @@ def _run_sql(
     """Facts chunk by chunk with Polars into a Parquet file, then the engine over it."""
     import polars as pl
     import pyarrow.parquet as pq
-    from polars.exceptions import ComputeError
 
     from spinepath.population import engines
     from spinepath.population.assess import KEYS, chunk_of, facts_and_rejected
@@ -150,17 +149,16 @@ def _run_sql(
         facts_path = Path(directory) / "facts.parquet"
         writer: pq.ParquetWriter | None = None
         try:
-            for job in jobs:
-                part = chunk_of(job)
-                facts, refused_here = facts_and_rejected(part, knowledge)
-                table, bad = pl.collect_all([facts, refused_here])
-                arrow = table.to_arrow()
-                writer = writer or pq.ParquetWriter(facts_path, arrow.schema)
-                writer.write_table(arrow)
-                refused.append(bad)
-                meter(part.rows)
-        except ComputeError as exc:
-            raise fail(f"cannot read the input: {str(exc).splitlines()[0]}") from None
+            with _readable():
+                for job in jobs:
+                    part = chunk_of(job)
+                    facts, refused_here = facts_and_rejected(part, knowledge)
+                    table, bad = pl.collect_all([facts, refused_here])
+                    arrow = table.to_arrow()
+                    writer = writer or pq.ParquetWriter(facts_path, arrow.schema)
+                    writer.write_table(arrow)
+                    refused.append(bad)
+                    meter(part.rows)
         finally:
             if writer is not None:
                 writer.close()
