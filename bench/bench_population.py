@@ -31,18 +31,10 @@ from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from spinepath.population import tables
 from spinepath.population.generate_dataset import write_dataset
-from support.stages import decided_rows, engine_stages
+from support.stages import decided_rows, engine_stages, without_nulls
 
 SPINEPATH = str(Path(sys.executable).parent / "spinepath")
 TARGET_S = 10.0
-
-
-def _without_nulls(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return value
 
 
 def _command(label: str, rows: int, *args: str) -> float:
@@ -63,7 +55,7 @@ def _command(label: str, rows: int, *args: str) -> float:
 
 def _intakes(dataset: Path, count: int) -> list[dict[str, object]]:
     frame = tables.scan(dataset, "assessments").head(count).select("intake").collect()
-    return [_without_nulls(i) for i in frame["intake"].to_list()]  # type: ignore[misc]
+    return [without_nulls(i) for i in frame["intake"].to_list()]
 
 
 def _naive(dataset: Path, count: int) -> float:
@@ -82,7 +74,7 @@ def _check_sample(dataset: Path, pathway: Path, count: int) -> None:
     source = tables.scan(dataset, "assessments").select("intake").collect()
     wrong = 0
     for index in rows:
-        intake = _without_nulls(source["intake"][index])
+        intake = without_nulls(source["intake"][index])
         expected = engine_stages(assess(Intake.model_validate(intake)))
         if decided_rows(decided[index]) != [expected]:
             wrong += 1

@@ -28,20 +28,11 @@ from spinepath.pathway.fact_columns import fact_frame, intake_schema
 from spinepath.pathway.facts import flatten
 from spinepath.pathway.intake import Intake
 from support.files import example_paths
-from support.stages import STAGES, decided_rows, engine_stages
+from support.stages import STAGES, decided_rows, engine_stages, without_nulls
 
 from .strategies import intake_data
 
 DECISIONS = ["level", "concerns", "pattern", "candidacy", "imaging_indicated"]
-
-
-def _without_nulls(value: Any) -> Any:
-    """The same intake with every unanswered field left out rather than written as null."""
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return value
 
 
 def _write(directory: Path, rows: list[dict[str, Any]]) -> Path:
@@ -61,7 +52,7 @@ def _check_population(rows: list[dict[str, Any]]) -> None:
     expected = assess_frame(intakes)
     engine = [assess(i) for i in intakes]
     with tempfile.TemporaryDirectory() as directory:
-        for written in (rows, [_without_nulls(row) for row in rows]):
+        for written in (rows, [without_nulls(row) for row in rows]):
             path = _write(Path(directory), written)
             assert_frame_equal(fact_frame(_raw(path), terms).collect(), expected_facts)
             result = assess_ndjson(path)

@@ -14,19 +14,21 @@ from spinepath.pathway.engine import assess
 from spinepath.pathway.intake import Intake
 from support.files import example_paths
 from support.intakes import make, region
+from support.stages import engine_stages
 
 from .strategies import intake_data
 
 EXAMPLES = example_paths()
 
 
+DECISIONS = ("level", "concerns", "pattern", "candidacy", "imaging_indicated")
+
+
 def _engine_row(a: Assessment) -> dict[str, Any]:
+    row = engine_stages(a)
     return {
-        "level": a.triage.level.value,
-        "concerns": sorted(c.code for c in a.concerns),
-        "pattern": a.pattern.primary,
-        "candidacy": a.surgical.status.value,
-        "imaging_indicated": a.imaging.indicated,
+        name: row[name]
+        for name in ("level", "concerns", "pattern", "candidacy", "imaging_indicated")
     }
 
 

@@ -24,7 +24,7 @@ from spinepath.population.generate import people
 from spinepath.population.generate_dataset import write_dataset
 from spinepath.population.measures import compute_measures
 from support.cli import PLAIN_WIDE, cli_runner, spinepath_app
-from support.stages import decided_rows, engine_stages
+from support.stages import decided_rows, engine_stages, without_nulls
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +36,6 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _run(*args: str) -> Result:
     return cli_runner(PLAIN_WIDE).invoke(spinepath_app(), ["population", "assess", *args])
-
-
-def _without_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
-    return value
 
 
 def _expected(intakes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,7 +57,7 @@ def test_every_row_equals_the_per_person_engine(dataset: Path, tmp_path: Path) -
     source = tables.scan(dataset, "assessments").collect()
     assert written["assessment_id"].to_list() == source["assessment_id"].to_list()
     assert written["person_id"].to_list() == source["person_id"].to_list()
-    intakes = [_without_nulls(i) for i in source["intake"].to_list()]
+    intakes = [without_nulls(i) for i in source["intake"].to_list()]
     assert _decided(out) == _expected(intakes)
 
 
@@ -168,7 +160,7 @@ def test_the_measures_are_the_same_from_the_per_person_engine(
                 "person_id": row["person_id"],
                 "assessment_id": row["assessment_id"],
                 "assessed_on": row["assessed_on"],
-                **engine_stages(assess(Intake.model_validate(_without_nulls(row["intake"])))),
+                **engine_stages(assess(Intake.model_validate(without_nulls(row["intake"])))),
             }
             for row in source.iter_rows(named=True)
         ],

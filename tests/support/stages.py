@@ -50,3 +50,12 @@ def decided_rows(frame: Any) -> list[dict[str, Any]]:
     for row in rows:
         row["concerns"] = sorted(row["concerns"])
     return rows
+
+
+def without_nulls(value: Any) -> Any:
+    """The same intake with every unanswered field left out rather than written as null."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
