@@ -24,6 +24,8 @@ from typing import BinaryIO
 
 import typer
 
+from spinepath.durable import sync_directory
+
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 """The most read from one input file, standard input or one line of a batch: 10 MiB.
 
@@ -161,17 +163,6 @@ def refuse_overwriting_inputs(target: Path, inputs: Iterable[str | Path]) -> Non
             )
 
 
-def _sync_directory(directory: Path) -> None:
-    # A rename is on disk only once its directory is; where a directory cannot be opened or
-    # synced (some systems and file systems), the rename is as durable as it can be made.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 @contextlib.contextmanager
 def _replacing(final: Path, existing: os.stat_result | None) -> Iterator[BinaryIO]:
     temp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.tmp")
@@ -189,7 +180,7 @@ def _replacing(final: Path, existing: os.stat_result | None) -> Iterator[BinaryI
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _sync_directory(final.parent)
+    sync_directory(final.parent)
 
 
 @contextlib.contextmanager

@@ -8,11 +8,12 @@ An existing target is used only when it is an empty directory, so nothing is eve
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+
+from spinepath.durable import sync_directory
 
 
 class OutputDirError(ValueError):
@@ -54,14 +55,4 @@ def new_directory(target: Path) -> Iterator[Path]:
     except OSError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise OutputDirError(f"{target}: cannot write ({exc.strerror or exc})") from None
-    _sync(final.parent)
-
-
-def _sync(directory: Path) -> None:
-    # The rename is on disk once its directory is; some file systems cannot sync a directory.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    sync_directory(final.parent)

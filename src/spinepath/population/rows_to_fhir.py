@@ -263,13 +263,9 @@ def procedure(row: Row, position: int, warn: Warn) -> Json:
         "status": "completed",
         "subject": _subject(row),
     }
-    concept = _coded(row)
-    if concept is not None:
-        resource["code"] = concept
-    _check_kind("procedure_kind", "kind", row, concept, warn, default=None)
-    if row["performed_on"] is not None:
-        resource["performedDateTime"] = fhir_date(row["performed_on"])
-    return resource
+    return _coded_event(
+        resource, row, warn, "procedure_kind", ("performed_on", "performedDateTime")
+    )
 
 
 def service_request(row: Row, position: int, warn: Warn) -> Json:
@@ -281,12 +277,19 @@ def service_request(row: Row, position: int, warn: Warn) -> Json:
         "intent": "order",
         "subject": _subject(row),
     }
+    return _coded_event(resource, row, warn, "referral_kind", ("referred_on", "authoredOn"))
+
+
+def _coded_event(resource: Json, row: Row, warn: Warn, kinds: str, date: tuple[str, str]) -> Json:
+    """The row's code (checked against its kind) and its date (column, element) on
+    ``resource``."""
     concept = _coded(row)
     if concept is not None:
         resource["code"] = concept
-    _check_kind("referral_kind", "kind", row, concept, warn, default=None)
-    if row["referred_on"] is not None:
-        resource["authoredOn"] = fhir_date(row["referred_on"])
+    _check_kind(kinds, "kind", row, concept, warn, default=None)
+    column, element = date
+    if row[column] is not None:
+        resource[element] = fhir_date(row[column])
     return resource
 
 

@@ -30,6 +30,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from spinepath.durable import sync_directory
 from spinepath.store import migrate
 from spinepath.store.db import SQLITE_BUSY_TIMEOUT_MS, Database
 
@@ -403,9 +404,4 @@ def _install(temp: Path, target: Path) -> None:
         # A replaced database keeps its permissions, so the app's user can still open it.
         temp.chmod(target.stat().st_mode & 0o7777)
     temp.replace(target)
-    with contextlib.suppress(OSError):  # not every file system lets a directory be synced
-        directory = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    sync_directory(target.parent)
