@@ -20,7 +20,7 @@ from polars.testing import assert_frame_equal
 from spinepath import knowledge as kb
 from spinepath.pathway.columnar import evaluate_lazy
 from spinepath.pathway.engine import assess
-from spinepath.pathway.fact_columns import fact_exprs, intake_schema
+from spinepath.pathway.fact_columns import fact_frame, intake_schema
 from spinepath.pathway.intake import Intake
 from spinepath.population import engines
 from spinepath.population.generate import people
@@ -41,15 +41,12 @@ def facts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("facts")
     source = directory / "intakes.ndjson"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    frame = (
+    raw = (
         pl.scan_ndjson(source, schema=intake_schema())
         .with_row_index("row")
-        .select(
-            pl.format("p{}", pl.col("row")).alias("person_id"),
-            *fact_exprs(kb.default().fact_terms),
-        )
-        .collect()
+        .with_columns(pl.format("p{}", pl.col("row")).alias("person_id"))
     )
+    frame = fact_frame(raw, kb.default().fact_terms, keep=["person_id"]).collect()
     path = directory / "facts.parquet"
     frame.write_parquet(path)
     return path

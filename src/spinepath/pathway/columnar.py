@@ -17,11 +17,12 @@ from spinepath import knowledge as kb
 from spinepath.knowledge import KnowledgeBase
 from spinepath.pathway.bulk_validation import ERRORS, with_errors
 from spinepath.pathway.compiled import compiled
-from spinepath.pathway.fact_columns import fact_exprs, fact_schema, intake_schema
+from spinepath.pathway.fact_columns import fact_frame, fact_schema, intake_schema
 from spinepath.pathway.facts import Facts, flatten
 from spinepath.pathway.intake import Intake
 from spinepath.pathway.polars_backend import to_polars
 from spinepath.pathway.population_plan import population_plan
+from spinepath.pathway.shared_columns import share_columns
 
 
 def facts_frame(records: Iterable[Facts]) -> pl.DataFrame:
@@ -53,8 +54,9 @@ def _polars_plan(knowledge: KnowledgeBase) -> tuple[list[list[pl.Expr]], list[pl
     plan = population_plan(compiled(knowledge))
     found = plan.backend_cache.get("polars")
     if found is None:
-        steps = [[to_polars(node).alias(name) for name, node in step] for step in plan.steps]
-        outputs = [to_polars(node).alias(name) for name, node in plan.outputs]
+        shared_steps, shared_outputs = share_columns(plan.steps, plan.outputs)
+        steps = [[to_polars(node).alias(name) for name, node in step] for step in shared_steps]
+        outputs = [to_polars(node).alias(name) for name, node in shared_outputs]
         found = plan.backend_cache["polars"] = (steps, outputs)
     return cast(tuple[list[list[pl.Expr]], list[pl.Expr]], found)
 
@@ -92,7 +94,7 @@ def assess_ndjson(
     knowledge = knowledge or kb.default()
     raw = with_errors(pl.scan_ndjson(source, schema=intake_schema()).with_row_index(LINE, offset=1))
     valid = raw.filter(pl.col(ERRORS).list.len() == 0)
-    facts = valid.select(pl.col(LINE), *fact_exprs(knowledge.fact_terms))
+    facts = fact_frame(valid, knowledge.fact_terms, keep=[LINE])
     assessed, rejected = pl.collect_all(
         [
             evaluate_lazy(facts, knowledge, keep=[LINE]),

@@ -10,6 +10,7 @@ a million intakes never become a million Python objects. A test checks it row fo
 from __future__ import annotations
 
 import types
+from collections.abc import Sequence
 from functools import cache
 from typing import Annotated, Literal, Union, get_args, get_origin
 
@@ -121,26 +122,65 @@ def _max_of(items: pl.Expr, value: str, where: pl.Expr | None = None) -> pl.Expr
     return items.list.eval(picked).list.max()
 
 
-def _region_exprs() -> list[pl.Expr]:
+_STAGED = "__spinepath_staged."
+"""Prefix of the columns worked out before the facts: each is read by several facts, and a
+list evaluated once per fact that reads it costs several times more."""
+
+
+def _region_pain(region: str) -> pl.Expr:
+    return pl.col(f"{_STAGED}pain.{region}")
+
+
+_FOUND = pl.col(f"{_STAGED}imaging.findings")
+
+
+def _staged_exprs() -> list[pl.Expr]:
     regions = pl.col("regions")
+    found = [
+        regions.list.eval(pl.element().filter(_field("region") == region))
+        .list.last()
+        .alias(f"{_STAGED}pain.{region}")
+        for region in _REGIONS
+    ]
+    findings = pl.col("imaging").list.eval(_field("finding"))
+    return [*found, findings.alias(_FOUND.meta.output_name())]
+
+
+def _over_regions(field: str) -> list[pl.Expr]:
+    """A field of each region's pain (null for a region the person did not report)."""
+    return [_region_pain(r).struct.field(field) for r in _REGIONS]
+
+
+def _any_region(values: list[pl.Expr]) -> pl.Expr:
+    """Kleene "or" over the regions reported (each region is listed at most once, which the
+    intake model enforces before facts are made): unreported regions count as no."""
+    reported = [
+        pl.when(_region_pain(r).is_not_null()).then(v).otherwise(pl.lit(False))
+        for r, v in zip(_REGIONS, values, strict=True)
+    ]
+    return pl.any_horizontal(reported)
+
+
+def _region_exprs() -> list[pl.Expr]:
     out: list[pl.Expr] = []
     for region in _REGIONS:
-        pain = regions.list.eval(pl.element().filter(_field("region") == region)).list.last()
+        pain = _region_pain(region)
         out.append(pain.is_not_null().alias(f"pain.{region}"))
         out += [pain.struct.field(name).alias(f"pain.{region}.{name}") for name in _REGION_FIELDS]
-    duration = _max_of(regions, "duration_weeks")
+    duration = pl.max_horizontal(_over_regions("duration_weeks"))
+    sudden = [
+        pl.when(_region_pain(r).struct.field("onset").is_null())
+        .then(pl.lit(None, dtype=pl.Boolean))
+        .otherwise(_region_pain(r).struct.field("onset") == "sudden")
+        for r in _REGIONS
+    ]
     out += [
-        _max_of(regions, "intensity").alias("pain.max_intensity"),
+        pl.max_horizontal(_over_regions("intensity")).alias("pain.max_intensity"),
         duration.alias("pain.duration_weeks"),
         (pl.col("age") - duration // 52).alias("pain.onset_age"),
-        _any_true(
-            regions,
-            pl.when(_field("onset").is_null())
-            .then(pl.lit(None, dtype=pl.Boolean))
-            .otherwise(_field("onset") == "sudden"),
-        ).alias("pain.sudden_onset"),
+        _any_region(sudden).alias("pain.sudden_onset"),
     ]
-    out += [_any_true(regions, _field(flag)).alias(f"pain.{flag}") for flag in _PAIN_FLAGS]
+    out += [_any_region(_over_regions(flag)).alias(f"pain.{flag}") for flag in _PAIN_FLAGS]
     return out
 
 
@@ -187,7 +227,7 @@ def _imaging_exprs(terms: FactTerms) -> list[pl.Expr]:
         .alias("imaging.concordant"),
     ]
     for finding in _FINDINGS:
-        found = imaging.list.eval(_field("finding")).list.contains(finding)
+        found = _FOUND.list.contains(finding)
         out += [
             found.fill_null(False).alias(f"imaging.{finding}"),
             _any_true(imaging, matches, _field("finding") == finding).alias(
@@ -231,8 +271,9 @@ def _startback_exprs() -> list[pl.Expr]:
     ]
 
 
-def fact_exprs(terms: FactTerms) -> list[pl.Expr]:
-    """One expression per fact, in ``fact_domains`` order, cast to the fact table's types."""
+def _fact_exprs(terms: FactTerms) -> list[pl.Expr]:
+    """One expression per fact, in ``fact_domains`` order, cast to the fact table's types;
+    they read the columns of ``_staged_exprs`` too."""
     by_name: dict[str, pl.Expr] = {
         "age": pl.col("age"),
         "sex": pl.col("sex"),
@@ -258,6 +299,7 @@ def fact_exprs(terms: FactTerms) -> list[pl.Expr]:
     return [by_name[name].cast(schema[name]).alias(name) for name in fact_domains()]
 
 
-def fact_frame(raw: pl.LazyFrame, terms: FactTerms) -> pl.LazyFrame:
-    """The fact table of intakes read with ``intake_schema`` (one row per intake, same order)."""
-    return raw.select(fact_exprs(terms))
+def fact_frame(raw: pl.LazyFrame, terms: FactTerms, keep: Sequence[str] = ()) -> pl.LazyFrame:
+    """The fact table of intakes read with ``intake_schema`` (one row per intake, same order),
+    after the ``keep`` columns carried through."""
+    return raw.with_columns(_staged_exprs()).select(*keep, *_fact_exprs(terms))

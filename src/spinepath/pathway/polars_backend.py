@@ -95,11 +95,12 @@ def _only(node: Only) -> pl.Expr:
     def per_batch(rows: pl.Series) -> pl.Series:
         frame = rows.struct.unnest()
         mask = frame.get_column(_MASK).fill_null(False)
-        out = pl.Series(_MASK, [None] * frame.height, dtype=dtype)
         if not mask.any():
-            return out
-        picked = frame.filter(mask).select(value).to_series()
-        return out.scatter(mask.arg_true(), picked.cast(dtype))
+            return pl.repeat(None, frame.height, dtype=dtype, eager=True)
+        picked = frame.lazy().filter(mask).select(value.cast(dtype)).collect().to_series()
+        # The k-th masked row takes the k-th picked value; a null index gathers a null.
+        place = pl.when(mask).then(mask.cum_sum() - 1)
+        return pl.select(pl.lit(picked).gather(place)).to_series()
 
     if not reads:
         return pl.when(to_polars(node.mask)).then(value)
@@ -180,13 +181,13 @@ def decide_cases(node: ExactCase, frame: pl.DataFrame) -> pl.Series:
             rare.append(mask)
             continue
         group = rows.filter(pl.col(_PATTERN) == mask)
-        decided = group.select(_tried_expr(node, unanswered))
+        decided = group.lazy().select(_tried_expr(node, unanswered)).collect()
         out = out.scatter(group.get_column(_ROW), decided.to_series())
     others = rows.filter(pl.col(_PATTERN).is_in(rare))
     if others.height:
         # Two answers that disagree prove "unknown" without the per-person evaluator.
         low, high = _probe_exprs(node)
-        probes = others.select(low.alias("low"), high.alias("high"))
+        probes = others.lazy().select(low.alias("low"), high.alias("high")).collect()
         split = (probes["low"] != probes["high"]).fill_null(False)
         out = out.scatter(others.filter(split).get_column(_ROW), None)
         rest = others.filter(~split)

@@ -29,7 +29,7 @@ from spinepath import knowledge as kb
 from spinepath.knowledge import KnowledgeBase
 from spinepath.pathway.bulk_validation import ERRORS, with_errors
 from spinepath.pathway.columnar import evaluate_lazy
-from spinepath.pathway.fact_columns import fact_exprs, intake_schema
+from spinepath.pathway.fact_columns import fact_frame, intake_schema
 from spinepath.population import tables
 
 KEYS = ("person_id", "assessment_id", "assessed_on")
@@ -67,7 +67,7 @@ def facts_and_rejected(chunk: Chunk, knowledge: KnowledgeBase) -> tuple[pl.LazyF
     """The facts of the chunk's valid intakes (after ``KEYS``) and its refused rows."""
     checked = with_errors(chunk.intakes)
     valid = checked.filter(pl.col(ERRORS).list.len() == 0)
-    facts = valid.select(*KEYS, *fact_exprs(knowledge.fact_terms))
+    facts = fact_frame(valid, knowledge.fact_terms, keep=KEYS)
     rejected = checked.filter(pl.col(ERRORS).list.len() > 0).select(list(REJECTED))
     return facts, rejected
 
