@@ -22,7 +22,7 @@ from spinepath.pathway.facts import Facts, flatten
 from spinepath.pathway.intake import Intake
 from spinepath.pathway.polars_backend import to_polars
 from spinepath.pathway.population_plan import population_plan
-from spinepath.pathway.shared_columns import share_columns
+from spinepath.pathway.shared_columns import shared_plan
 
 
 def facts_frame(records: Iterable[Facts]) -> pl.DataFrame:
@@ -54,7 +54,7 @@ def _polars_plan(knowledge: KnowledgeBase) -> tuple[list[list[pl.Expr]], list[pl
     plan = population_plan(compiled(knowledge))
     found = plan.backend_cache.get("polars")
     if found is None:
-        shared_steps, shared_outputs = share_columns(plan.steps, plan.outputs)
+        shared_steps, shared_outputs = shared_plan(plan)
         steps = [[to_polars(node).alias(name) for name, node in step] for step in shared_steps]
         outputs = [to_polars(node).alias(name) for name, node in shared_outputs]
         found = plan.backend_cache["polars"] = (steps, outputs)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from collections.abc import Sequence
+from typing import cast
 
 from spinepath.pathway.column_plan import (
     Cast,
@@ -31,7 +32,7 @@ from spinepath.pathway.column_plan import (
     When,
     columns_read,
 )
-from spinepath.pathway.population_plan import Columns
+from spinepath.pathway.population_plan import Columns, PopulationPlan
 
 SHARED = "__spinepath_shared."
 """Prefix of the columns this module adds."""
@@ -125,6 +126,14 @@ def _key(node: Node, kids: tuple[int, ...]) -> object:
     if isinstance(node, Only):
         return (Only, kids, node.dtype)
     return (ExactCase, id(node))  # its evaluator has no structural identity
+
+
+def shared_plan(plan: PopulationPlan) -> tuple[list[Columns], Columns]:
+    """``share_columns`` of the plan's steps and outputs, worked out once per plan."""
+    found = plan.backend_cache.get("shared")
+    if found is None:
+        found = plan.backend_cache["shared"] = share_columns(plan.steps, plan.outputs)
+    return cast(tuple[list[Columns], Columns], found)
 
 
 def share_columns(steps: Sequence[Columns], outputs: Columns) -> tuple[list[Columns], Columns]:
