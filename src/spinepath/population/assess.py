@@ -20,6 +20,7 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,7 +145,7 @@ def run_jobs(
         yield from map(run_job, jobs)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context) as pool:
+    with worker_environment(count), ProcessPoolExecutor(count, mp_context=context) as pool:
         pending: deque[Future[tuple[pl.DataFrame, pl.DataFrame, int]]] = deque()
         for job in jobs:
             pending.append(pool.submit(run_job, job))
@@ -152,3 +153,29 @@ def run_jobs(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+WORKER_ENVIRONMENT = {
+    # Freed memory is kept for the next chunk rather than handed back to the system and
+    # faulted in again (on a million people: half the page faults, a third less system time).
+    "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000,muzzy_decay_ms:10000",
+}
+"""Settings of the workers' memory allocator (jemalloc, which Polars uses), unless set already."""
+
+
+@contextmanager
+def worker_environment(workers: int) -> Iterator[None]:
+    """The environment the workers start with: ``WORKER_ENVIRONMENT``, and Polars in each
+    worker given its share of the CPUs (``POLARS_MAX_THREADS``): a pool per process the size of
+    the machine makes the workers take turns on every core. A value already set is kept."""
+    wanted = {
+        **WORKER_ENVIRONMENT,
+        "POLARS_MAX_THREADS": str(max(1, (os.cpu_count() or 1) // workers)),
+    }
+    added = [name for name in wanted if name not in os.environ]
+    os.environ.update({name: wanted[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            del os.environ[name]
