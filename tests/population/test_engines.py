@@ -84,3 +84,12 @@ def test_duckdb_gives_the_same_rows(facts: Path, polars_rows: pl.DataFrame) -> N
 def test_spark_gives_the_same_rows(spark: Any, facts: Path, polars_rows: pl.DataFrame) -> None:
     found = pl.DataFrame(engines.spark_decisions(spark, str(facts), KEEP).toArrow())
     _same(polars_rows, found)
+
+
+def test_spark_writes_the_same_rows_from_its_executors(
+    spark: Any, facts: Path, polars_rows: pl.DataFrame, tmp_path: Path
+) -> None:
+    written = tmp_path / "decisions"
+    engines.spark_write_decisions(spark, str(facts), str(written), KEEP)
+    found = pl.read_parquet(sorted(written.glob("part-*.parquet")))
+    _same(polars_rows, found)

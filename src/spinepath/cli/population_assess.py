@@ -168,8 +168,10 @@ def _run_sql(
             decisions = engines.duckdb_decisions(facts_path, KEYS, knowledge)
         else:
             session = engines.spark_session(spark_master)
-            frame = engines.spark_decisions(session, str(facts_path), KEYS, knowledge)
-            decisions = pl.DataFrame(frame.toArrow())
+            written = Path(directory) / "decisions"
+            engines.spark_write_decisions(session, str(facts_path), str(written), KEYS, knowledge)
+            # Spark names its files so that their order is the rows' order.
+            decisions = pl.read_parquet(sorted(written.glob("part-*.parquet")))
         ordered = decisions.select(list(PATHWAY)).cast(pl.Schema(PATHWAY))
         pq.write_table(ordered.to_arrow(), handle)
 

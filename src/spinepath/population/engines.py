@@ -103,6 +103,20 @@ def spark_decisions(
     return frame.selectExpr(*map(sql.quote, keep), *outputs)
 
 
+def spark_write_decisions(
+    session: Any,
+    facts: str,
+    directory: str,
+    keep: Sequence[str] = (),
+    knowledge: KnowledgeBase | None = None,
+) -> None:
+    """``spark_decisions`` written by the executors as Parquet files into ``directory`` (a
+    path the cluster can write), in the order of the facts: a million rows collected to the
+    driver would outgrow its memory."""
+    frame = spark_decisions(session, facts, keep, knowledge)
+    frame.write.mode("errorifexists").parquet(directory)
+
+
 def spark_session(master: str = "local[2]") -> Any:
     """A Spark session for the population pathway: Arrow transfers on, quiet logs."""
     from pyspark.sql import SparkSession
