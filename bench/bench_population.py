@@ -1,13 +1,14 @@
 """The population pathway over a million generated people, against the per-person engine.
 
 Run: .venv/bin/python bench/bench_population.py [--people 1000000] [--dataset DIR]
-     [--naive 10000] [--sample 2000] [--duckdb N] [--spark N]
+     [--naive 10000] [--sample 2000] [--duckdb N] [--spark N] [--memory-limit GIB]
 
 Generates a seeded population data set (or uses --dataset), then times, as separate processes
 so each has its own peak memory:
 - `spinepath population assess` (Polars, one worker process per CPU) over every person:
   the target is 10 s for a million people on a 2-core machine;
-- `spinepath population measures` and `spinepath population report` over the result;
+- `spinepath population measures` and `spinepath population report` over the result (with
+  `--memory-limit GIB` passed on to both: how much DuckDB may hold before it spills);
 - the naive per-person loop (``Intake`` then ``assess``) over --naive people, as the ratio;
 - DuckDB and Spark (local[2]) over the first --duckdb / --spark people, when asked.
 Checks --sample random rows of the million against the per-person engine.
@@ -98,7 +99,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=2_000)
     parser.add_argument("--duckdb", type=int, default=0)
     parser.add_argument("--spark", type=int, default=0)
+    parser.add_argument("--memory-limit", type=float)
     args = parser.parse_args()
+    limit = [] if args.memory_limit is None else ["--memory-limit", str(args.memory_limit)]
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         dataset = args.dataset
@@ -123,12 +126,12 @@ def main() -> None:
         _command(
             "population measures", people,
             "population", "measures", "--dataset", str(dataset), "--pathway", str(pathway),
-            "--out", str(measures),
+            "--out", str(measures), *limit,
         )  # fmt: skip
         _command(
             "population report", people,
             "population", "report", "--pathway", str(pathway), "--measures", str(measures),
-            "--dataset", str(dataset), "--out", str(work / "report.html"),
+            "--dataset", str(dataset), "--out", str(work / "report.html"), *limit,
         )  # fmt: skip
         for engine, count in (("duckdb", args.duckdb), ("spark", args.spark)):
             if count:

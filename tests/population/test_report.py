@@ -25,6 +25,8 @@ from spinepath.population.measures import statistics
 from spinepath.population.measures.registry import BY_ID
 from spinepath.population.measures.results import MEASURE_RESULTS
 from spinepath.population.report import (
+    PATHWAY_COLUMNS,
+    PROM_COLUMNS,
     ReportInputError,
     count_ticks,
     funnel_curve,
@@ -459,6 +461,24 @@ def test_prom_completion_by_timepoint(report: str) -> None:
     ]
 
 
+def test_a_report_from_parquet_files_is_the_one_from_tables_in_memory(
+    tmp_path: Path, report: str
+) -> None:
+    # Only the columns the report reads are written: it must need no other.
+    pathway, proms = tmp_path / "pathway.parquet", tmp_path / "proms.parquet"
+    pathway_frame().select(list(PATHWAY_COLUMNS)).write_parquet(pathway)
+    proms_frame().select(list(PROM_COLUMNS)).write_parquet(proms)
+    page = render_report(
+        pathway,
+        measures_frame(),
+        proms,
+        inputs={"Pathway results": "pathway.parquet"},
+        generated_on=ON,
+    )
+    # vl-convert numbers its clip paths across the process: the drawings are otherwise alike.
+    assert re.sub(r"clip\d+", "clip", page) == re.sub(r"clip\d+", "clip", report)
+
+
 def test_the_startback_groups_can_be_left_out() -> None:
     page = render_report(pathway_frame(), None, proms_frame(), generated_on=ON, by_startback=False)
     groups = {row[0] for row in table_rows(page, "chart-trajectory-odi-table")[1:]}
@@ -743,3 +763,37 @@ def test_the_report_is_never_written_over_an_input(files: Path) -> None:
     assert result.exit_code == 2
     assert "it is the input file" in _flat(result.stderr)
     assert pathway.read_bytes() == before
+
+
+def _recording_limits(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    from spinepath.population.measures import memory
+
+    limits: list[int | None] = []
+    connect = memory.connect
+
+    def recording(spill_parent: Path | None = None, *, limit: int | None = None) -> Any:
+        limits.append(limit)
+        return connect(spill_parent, limit=limit)
+
+    monkeypatch.setattr(memory, "connect", recording)
+    return limits
+
+
+def test_the_memory_limit_reaches_duckdb(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = _recording_limits(monkeypatch)
+    out = files / "report.html"
+    result = run(
+        "--pathway", files / "pathway.parquet", "--dataset", files / "dataset", "--out", out,
+        "--memory-limit", "1.5",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert limits == [int(1.5 * 1024**3)]
+    assert [p.name for p in files.iterdir() if p.name.startswith(".")] == []  # no spill left
+
+
+def test_a_memory_limit_too_small_is_refused(files: Path) -> None:
+    out = files / "report.html"
+    result = run("--pathway", files / "pathway.parquet", "--out", out, "--memory-limit", "0.1")
+    assert result.exit_code == 2
+    assert "--memory-limit must be at least 0.25" in _flat(result.stderr)
+    assert not out.exists()

@@ -1,11 +1,15 @@
-"""`spinepath population report`: one offline HTML page summarising a population run."""
+"""`spinepath population report`: one offline HTML page summarising a population run.
+
+The pathway and outcome-questionnaire files are checked and then summarised where they lie
+(``population.report``), never read whole: their size grows with the people, the page's does not.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,8 +21,15 @@ if TYPE_CHECKING:
     import polars as pl
     from rich.progress import Progress
 
+Frame = TypeVar("Frame", "pl.DataFrame", "pl.LazyFrame")
+
 MEASURES_FILE = "measures.parquet"
 """The measure results' file name in a measures output directory."""
+
+
+def _unreadable(path: Path, option: str, exc: Exception) -> typer.Exit:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return fail(f"{option} {path}: cannot be read as Parquet ({reason})")
 
 
 def _read_parquet(path: Path, option: str) -> pl.DataFrame:
@@ -30,8 +41,23 @@ def _read_parquet(path: Path, option: str) -> pl.DataFrame:
     try:
         return pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise fail(f"{option} {path}: cannot be read as Parquet ({reason})") from None
+        raise _unreadable(path, option, exc) from None
+
+
+def _scan_parquet(path: Path, option: str) -> tuple[pl.LazyFrame, int]:
+    """The table in ``path``, not read yet, and its number of rows (from the file's footer);
+    exit 2 naming the option and the file when it cannot be read."""
+    import polars as pl
+
+    if not path.is_file():
+        raise fail(f"{option} {path}: no such file")
+    try:
+        frame = pl.scan_parquet(path)
+        frame.collect_schema()
+        rows = int(frame.select(pl.len()).collect().item())
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _unreadable(path, option, exc) from None
+    return frame, rows
 
 
 def _measures_file(measures: Path) -> Path:
@@ -74,19 +100,20 @@ class _Steps:
         self.progress.update(self.task, advance=1, step=step, rate=rate)
 
 
-def _checked(
-    frame: pl.DataFrame, check: Callable[[pl.DataFrame, str], None], name: str
-) -> pl.DataFrame:
+def _checked(frame: Frame, check: Callable[[Frame, str], None], name: str) -> None:
+    import polars as pl
+
     from spinepath.population.report import ReportInputError
 
     try:
         check(frame, name)
     except ReportInputError as exc:
         raise fail(str(exc)) from None
-    return frame
+    except (OSError, pl.exceptions.PolarsError) as exc:  # a file damaged past its footer
+        raise fail(f"{name}: cannot be read as Parquet ({exc})") from None
 
 
-def _read_proms(dataset: Path) -> tuple[pl.DataFrame, Path]:
+def _read_proms(dataset: Path) -> tuple[Path, int]:
     import polars as pl
 
     from spinepath.population.report import check_proms
@@ -96,12 +123,14 @@ def _read_proms(dataset: Path) -> tuple[pl.DataFrame, Path]:
     if not dataset.is_dir():
         raise fail(f"--dataset {dataset}: no such directory")
     try:
-        proms = scan(dataset, "proms").collect()
+        proms = scan(dataset, "proms")
+        rows = int(proms.select(pl.len()).collect().item())
     except DatasetError as exc:
         raise fail(f"--dataset {exc}") from None
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise fail(f"--dataset {path}: cannot be read as Parquet ({exc})") from None
-    return _checked(proms, check_proms, f"--dataset {path}"), path
+    _checked(proms, check_proms, f"--dataset {path}")
+    return path, rows
 
 
 @population.command("report")
@@ -127,9 +156,20 @@ def report_command(
             help="Also show the outcome scores by STarT Back group.",
         ),
     ] = True,
+    memory_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--memory-limit",
+            help="GiB DuckDB may hold before it spills to disk beside --out "
+            "(default: a quarter of the machine's memory, at most 4).",
+        ),
+    ] = None,
 ) -> None:
     """Write one HTML page, readable offline on a phone, with the pathway's decisions, the
     quality measures per clinic (funnel plots) and the outcome scores by timepoint."""
+    import duckdb
+
+    from spinepath.population.measures.memory import limit_from_gib, out_of_memory
     from spinepath.population.report import (
         ReportInputError,
         check_measures,
@@ -138,33 +178,47 @@ def report_command(
     )
 
     err = Console(stderr=True)
+    try:
+        limit = limit_from_gib(memory_limit)
+    except ValueError as error:
+        raise fail(f"--memory-limit {error}") from None
     inputs: dict[str, str] = {"Pathway results": str(pathway)}
     progress = _progress(err)
     with progress:
         steps = _Steps(progress, total=2 + (measures is not None) + (dataset is not None))
-        pathway_frame = _checked(
-            _read_parquet(pathway, "--pathway"), check_pathway, f"--pathway {pathway}"
-        )
-        steps.done("read the pathway", pathway_frame.height)
+        pathway_frame, pathway_rows = _scan_parquet(pathway, "--pathway")
+        _checked(pathway_frame, check_pathway, f"--pathway {pathway}")
+        steps.done("checked the pathway", pathway_rows)
         measure_frame = None
         if measures is not None:
             source = _measures_file(measures)
-            measure_frame = _checked(
-                _read_parquet(source, "--measures"), check_measures, f"--measures {source}"
-            )
+            measure_frame = _read_parquet(source, "--measures")
+            _checked(measure_frame, check_measures, f"--measures {source}")
             inputs["Measure results"] = str(source)
             steps.done("read the measures", measure_frame.height)
         proms = None
         if dataset is not None:
-            proms, proms_path = _read_proms(dataset)
-            inputs["Outcome questionnaires"] = str(proms_path)
-            steps.done("read the questionnaires", proms.height)
+            proms, proms_rows = _read_proms(dataset)
+            inputs["Outcome questionnaires"] = str(proms)
+            steps.done("checked the questionnaires", proms_rows)
+        # DuckDB spills beside --out, on the disk the report goes to, if it needs to at all.
+        parent = out.absolute().parent
         try:
             html = render_report(
-                pathway_frame, measure_frame, proms, inputs=inputs, by_startback=startback_groups
+                pathway,
+                measure_frame,
+                proms,
+                inputs=inputs,
+                by_startback=startback_groups,
+                spill_parent=parent if parent.is_dir() else None,
+                memory_limit=limit,
             )
         except ReportInputError as exc:
             raise fail(str(exc)) from None
+        except duckdb.OutOfMemoryException:
+            raise fail(f"error: {out_of_memory(limit)}") from None
+        except duckdb.Error as exc:  # a file damaged past what the checks read
+            raise fail(f"error: the inputs cannot be read ({exc})") from None
         steps.done("drew the report")
     # atomic_output exits 2 naming the file when --out cannot be written or is an input.
     with atomic_output(out, inputs.values()) as handle:

@@ -23,6 +23,11 @@ Sources of what the page says about the measures (each read on the page given):
   2005;24:1185-1202, doi:10.1002/sim.1970 (title, journal, pages and DOI read in a copy of the
   paper): control limits around the overall rate for each unit's number of cases.
 
+The pathway and outcome-questionnaire tables have a row or more per person, so they are never
+read whole: the checks read one column at a time with Polars, and the summaries are aggregated
+by DuckDB over the Parquet files where they lie (only the columns the report uses), within a
+memory limit past which it spills to disk (``measures.memory``). Only counts and means come back.
+
 Not verified in a primary source, so the page does not state it: the numbers of NG59's
 recommendations on opioids and spinal injections (their wording was read only in secondary
 copies) and NG59's wording on epidurals for sciatica. The page describes each NG59 measure by
@@ -31,16 +36,19 @@ what the measure counts (its definition, docs/measures/<id>.md) and cites NG59 a
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 import altair as alt
+import duckdb
 import polars as pl
 import vl_convert as vlc
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -50,7 +58,8 @@ from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 from spinepath import clock
 from spinepath.instruments.catalogue import definitions
 from spinepath.pathway.assessment import Level
-from spinepath.population.measures import statistics
+from spinepath.population.measures import memory, statistics
+from spinepath.population.measures.query import literal
 from spinepath.population.measures.registry import BY_ID
 from spinepath.population.measures.results import ALL_CLINICS, MEASURE_RESULTS
 from spinepath.population.tables import PATHWAY, PROMS, TIMEPOINTS, Schema
@@ -85,6 +94,16 @@ def _kind(dtype: pl.DataType | type[pl.DataType]) -> str:
 
 def _columns(schema: Schema, names: Sequence[str] | None = None) -> Mapping[str, str]:
     return {name: _kind(schema[name]) for name in names or schema}
+
+
+Table = pl.DataFrame | Path
+"""A table given to the report: in memory, or a Parquet file that is read only in parts."""
+
+
+def _lazy(table: Table | pl.LazyFrame) -> pl.LazyFrame:
+    if isinstance(table, pl.LazyFrame):
+        return table
+    return table.lazy() if isinstance(table, pl.DataFrame) else pl.scan_parquet(table)
 
 
 PATHWAY_COLUMNS = _columns(
@@ -263,12 +282,15 @@ def measure_text(measure_id: str) -> MeasureText:
 # Checking the inputs
 
 
-def check_columns(frame: pl.DataFrame, columns: Mapping[str, str], table: str) -> None:
+def check_columns(
+    frame: pl.DataFrame | pl.LazyFrame, columns: Mapping[str, str], table: str
+) -> None:
     """Raise ``ReportInputError`` naming every column of ``columns`` that ``frame`` lacks or
     holds with the wrong type; extra columns are ignored."""
+    schema = frame.collect_schema()
     wrong = []
     for name, kind in columns.items():
-        dtype = frame.schema.get(name)
+        dtype = schema.get(name)
         if dtype is None:
             wrong.append(f"{name} (missing)")
         elif dtype != pl.Null and not _KIND_CHECKS[kind](dtype):
@@ -278,10 +300,11 @@ def check_columns(frame: pl.DataFrame, columns: Mapping[str, str], table: str) -
 
 
 def _check_values(
-    frame: pl.DataFrame, column: str, allowed: Sequence[str], table: str, *, nullable: bool
+    frame: pl.LazyFrame, column: str, allowed: Sequence[str], table: str, *, nullable: bool
 ) -> None:
-    values = frame.get_column(column)
-    found = (values.drop_nulls() if nullable else values).unique().to_list()
+    # One column's distinct values: a streaming query never holds the table.
+    values = frame.select(pl.col(column).unique()).collect(engine="streaming").get_column(column)
+    found = (values.drop_nulls() if nullable else values).to_list()
     unknown = sorted(("empty" if v is None else repr(v)) for v in found if v not in allowed)
     if unknown:
         raise ReportInputError(
@@ -402,57 +425,88 @@ class PathwaySummary:
     chart: Chart | None
 
 
-def check_pathway(pathway: pl.DataFrame, table: str = "pathway") -> None:
+def check_pathway(pathway: Table | pl.LazyFrame, table: str = "pathway") -> None:
     """Raise ``ReportInputError`` for a missing or mistyped column or an unknown level or
     STarT Back group; messages name the table as ``table``."""
-    check_columns(pathway, PATHWAY_COLUMNS, table)
+    frame = _lazy(pathway)
+    check_columns(frame, PATHWAY_COLUMNS, table)
     levels = [str(level) for level in LEVEL_WORDS]
-    _check_values(pathway, "level", levels, table, nullable=False)
-    _check_values(pathway, "startback_group", list(STARTBACK_WORDS), table, nullable=True)
+    _check_values(frame, "level", levels, table, nullable=False)
+    _check_values(frame, "startback_group", list(STARTBACK_WORDS), table, nullable=True)
 
 
-def _one_row_per_person(pathway: pl.DataFrame, *, keep: Literal["first", "last"]) -> pl.DataFrame:
-    """Each person's first or most recent assessment (by date, then assessment id)."""
-    ordered = pathway.sort("assessed_on", "assessment_id", nulls_last=False)
-    return ordered.unique("person_id", keep=keep, maintain_order=True)
+def _per_person(pick: str, values: Sequence[str]) -> str:
+    """SQL: one row per person of the view ``pathway`` with ``values`` (as the struct ``row``)
+    from the person's first (``pick`` ``arg_min``) or most recent (``arg_max``) assessment, by
+    date then assessment id, a missing one coming before any other."""
+    fields = ", ".join(f"{name} := {name}" for name in values)
+    # Coalesced so that no field of the key is null: how a struct orders a null field is not
+    # what the report means by "first", and the flags before them put the missing ones first.
+    order = (
+        "struct_pack(dated := assessed_on IS NOT NULL, "
+        "day := coalesce(assessed_on, DATE '0001-01-01'), "
+        "named := assessment_id IS NOT NULL, id := coalesce(assessment_id, ''))"
+    )
+    return (
+        f"SELECT person_id, {pick}(struct_pack({fields}), {order}) AS row "  # noqa: S608
+        "FROM pathway GROUP BY person_id"
+    )
 
 
-def _yes_rows(people: pl.DataFrame, column: str, label: str) -> list[FunnelRow]:
-    total = people.height
-    values = people.get_column(column)
-    yes = int(values.sum())
+_PATHWAY_COUNTS = f"""
+SELECT row.level AS level, row.startback_group AS startback_group,
+       row.referral_due AS referral_due, row.imaging_indicated AS imaging_indicated,
+       count(*) AS people
+FROM ({_per_person("arg_max", ("level", "startback_group", "referral_due", "imaging_indicated"))})
+GROUP BY ALL
+"""  # noqa: S608
+
+
+def _people_where(counts: Sequence[Mapping[str, Any]], column: str, value: object) -> int:
+    return sum(
+        int(row["people"])
+        for row in counts
+        if (row[column] is None if value is None else row[column] == value)
+    )
+
+
+def _yes_rows(counts: Sequence[Mapping[str, Any]], column: str, label: str) -> list[FunnelRow]:
+    total = sum(int(row["people"]) for row in counts)
+    yes = _people_where(counts, column, True)
     rows = [FunnelRow(label, _count(yes), _share(yes, total), heading=True)]
-    unknown = values.null_count()
+    unknown = _people_where(counts, column, None)
     if unknown:
         rows.append(FunnelRow("Not known", _count(unknown), _share(unknown, total)))
     return rows
 
 
-def pathway_summary(pathway: pl.DataFrame) -> PathwaySummary:
+def pathway_summary(con: duckdb.DuckDBPyConnection) -> PathwaySummary:
     """How many people the pathway placed at each urgency level and STarT Back group, and how
-    many had a surgical opinion due or imaging indicated. Each person counts once, at their most
-    recent assessment; percentages are of the people assessed."""
-    check_pathway(pathway)
-    people = _one_row_per_person(pathway, keep="last")
-    total = people.height
-    levels = people.get_column("level")
-    groups = people.get_column("startback_group")
+    many had a surgical opinion due or imaging indicated, from the view ``pathway`` of ``con``
+    (:func:`tables_in`). Each person counts once, at their most recent assessment; percentages
+    are of the people assessed."""
+    counts = _rows(con, _PATHWAY_COUNTS)
+    assessments = int(_rows(con, "SELECT count(*) AS n FROM pathway")[0]["n"])
+    total = sum(int(row["people"]) for row in counts)
     level_counts = [
-        (word, int((levels == str(level)).sum())) for level, word in LEVEL_WORDS.items()
+        (word, _people_where(counts, "level", str(level))) for level, word in LEVEL_WORDS.items()
     ]
-    group_counts = [(word, int((groups == key).sum())) for key, word in STARTBACK_WORDS.items()]
-    group_counts.append((NOT_ANSWERED, groups.null_count()))
+    group_counts = [
+        (word, _people_where(counts, "startback_group", key))
+        for key, word in STARTBACK_WORDS.items()
+    ]
+    group_counts.append((NOT_ANSWERED, _people_where(counts, "startback_group", None)))
     rows = [
         FunnelRow("People assessed", _count(total), _share(total, total), heading=True),
         FunnelRow("Urgency level", "", "", heading=True),
         *(FunnelRow(word, _count(n), _share(n, total)) for word, n in level_counts),
         FunnelRow("STarT Back group", "", "", heading=True),
         *(FunnelRow(word, _count(n), _share(n, total)) for word, n in group_counts),
-        *_yes_rows(people, "referral_due", "Surgical opinion due"),
-        *_yes_rows(people, "imaging_indicated", "Imaging indicated"),
+        *_yes_rows(counts, "referral_due", "Surgical opinion due"),
+        *_yes_rows(counts, "imaging_indicated", "Imaging indicated"),
     ]
     chart = _level_chart(level_counts, total) if total else None
-    return PathwaySummary(pathway.height, total, tuple(rows), chart)
+    return PathwaySummary(assessments, total, tuple(rows), chart)
 
 
 def _level_chart(counts: Sequence[tuple[str, int]], total: int) -> Chart:
@@ -856,12 +910,14 @@ class PromSummary:
     completion: tuple[tuple[str, str, str, str], ...]
 
 
-def check_proms(proms: pl.DataFrame, table: str = "proms") -> None:
+def check_proms(proms: Table | pl.LazyFrame, table: str = "proms") -> None:
     """Raise ``ReportInputError`` for a missing or mistyped column, an unknown timepoint or a
     row without an instrument; messages name the table as ``table``."""
-    check_columns(proms, PROM_COLUMNS, table)
-    _check_values(proms, "timepoint", TIMEPOINTS, table, nullable=False)
-    if proms.get_column("instrument").null_count():
+    frame = _lazy(proms)
+    check_columns(frame, PROM_COLUMNS, table)
+    _check_values(frame, "timepoint", TIMEPOINTS, table, nullable=False)
+    missing = frame.select(pl.col("instrument").null_count()).collect(engine="streaming").item()
+    if missing:
         raise ReportInputError(f"{table}: instrument: a row has no instrument")
 
 
@@ -874,33 +930,69 @@ def mean_with_interval(n: int, mean: float, sd: float | None) -> tuple[float | N
     return mean - half, mean + half
 
 
-def _score_groups(proms: pl.DataFrame, pathway: pl.DataFrame, by_group: bool) -> pl.DataFrame:
-    """The completed, scored rows with the group each line of the chart belongs to: everyone,
-    and (with ``by_group``) the STarT Back group at the person's first assessment."""
-    scored = proms.filter(pl.col("completed_on").is_not_null() & pl.col("score").is_not_null())
-    everyone = scored.with_columns(group=pl.lit("Everyone"))
-    if not by_group:
-        return everyone
-    first = _one_row_per_person(pathway, keep="first").select(
-        "person_id",
-        group=pl.col("startback_group")
-        .replace_strict(STARTBACK_WORDS, default=None)
-        .fill_null(NOT_ANSWERED),
-    )
-    grouped = scored.join(first, on="person_id", how="inner")
-    return pl.concat([everyone, grouped.select(everyone.columns)])
+_SCORED = "SELECT * FROM proms WHERE completed_on IS NOT NULL AND score IS NOT NULL"
 
 
-def _trajectory_rows(scored: pl.DataFrame) -> list[dict[str, Any]]:
-    stats_frame = (
-        scored.group_by("group", "timepoint")
-        .agg(n=pl.len(), mean=pl.col("score").mean(), sd=pl.col("score").std())
-        .to_dicts()
-    )
+def _means(scores: str) -> str:
+    """SQL: the number, mean and standard deviation of ``score`` by ``instrument``, ``grp``
+    and ``timepoint`` of the rows of ``scores``.
+
+    Threads add up floating-point numbers in whatever order they finish, which changes the last
+    bits of a sum from run to run (and the drawing with them); the scores are therefore counted
+    by value first, and the sums taken over those counts in the order of the values."""
+    return f"""
+WITH counted AS (
+    SELECT instrument, grp, timepoint, score, count(*) AS c FROM ({scores}) GROUP BY ALL
+),
+means AS (
+    SELECT instrument, grp, timepoint, sum(c) AS n, sum(score * c ORDER BY score) / sum(c) AS mean
+    FROM counted GROUP BY ALL
+)
+SELECT m.instrument, m.grp, m.timepoint, m.n, m.mean,
+       CASE WHEN m.n > 1 THEN sqrt(sum(k.c * (k.score - m.mean) ** 2 ORDER BY k.score)
+                                   / (m.n - 1)) END AS sd
+FROM means m JOIN counted k ON k.instrument = m.instrument AND k.timepoint = m.timepoint
+    AND k.grp IS NOT DISTINCT FROM m.grp
+GROUP BY m.instrument, m.grp, m.timepoint, m.n, m.mean
+"""  # noqa: S608
+
+
+_EVERYONE_MEANS = _means(f"SELECT *, 'Everyone' AS grp FROM ({_SCORED})")  # noqa: S608
+
+_GROUP_MEANS = _means(
+    f"SELECT s.*, f.row.startback_group AS grp FROM ({_SCORED}) s "  # noqa: S608
+    f"JOIN ({_per_person('arg_min', ('startback_group',))}) f ON f.person_id = s.person_id"
+)
+
+
+def _score_groups(con: duckdb.DuckDBPyConnection, by_group: bool) -> list[dict[str, Any]]:
+    """The completed, scored questionnaires' number, mean and standard deviation by instrument,
+    group and timepoint: everyone, and (with ``by_group``) each STarT Back group at the person's
+    first assessment (people the pathway did not assess are in no group)."""
+    rows = [{**row, "group": row.pop("grp")} for row in _rows(con, _EVERYONE_MEANS)]
+    if by_group:
+        for row in _rows(con, _GROUP_MEANS):
+            group = STARTBACK_WORDS.get(row.pop("grp"), NOT_ANSWERED)
+            rows.append({**row, "group": group})
+    return rows
+
+
+def _trajectory_rows(scored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
-    for row in stats_frame:
+    for row in scored:
         low, high = mean_with_interval(row["n"], row["mean"], row["sd"])
-        rows.append({**row, "low": low, "high": high, "when": TIMEPOINT_WORDS[row["timepoint"]]})
+        rows.append(
+            {
+                "group": row["group"],
+                "timepoint": row["timepoint"],
+                "n": row["n"],
+                "mean": row["mean"],
+                "sd": row["sd"],
+                "low": low,
+                "high": high,
+                "when": TIMEPOINT_WORDS[row["timepoint"]],
+            }
+        )
     groups = list(_GROUP_COLOURS)
     return sorted(rows, key=lambda r: (groups.index(r["group"]), TIMEPOINTS.index(r["timepoint"])))
 
@@ -963,34 +1055,35 @@ def _trajectory_chart(instrument: str, name: str, rows: list[dict[str, Any]]) ->
     )
 
 
-def _completion(proms: pl.DataFrame) -> tuple[tuple[str, str, str, str], ...]:
+_COMPLETION = """
+SELECT instrument, timepoint, count(*) AS due, count(completed_on) AS done
+FROM proms GROUP BY instrument, timepoint
+"""
+
+
+def _completion(counts: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, str, str, str], ...]:
+    by_timepoint = {row["timepoint"]: row for row in counts}
     rows = []
     for timepoint in TIMEPOINTS:
-        due = proms.filter(pl.col("timepoint") == timepoint)
-        if due.height:
-            done = due.height - due.get_column("completed_on").null_count()
-            rows.append(
-                (
-                    TIMEPOINT_WORDS[timepoint],
-                    _count(due.height),
-                    _count(done),
-                    _share(done, due.height),
-                )
-            )
+        row = by_timepoint.get(timepoint)
+        if row is not None and row["due"]:
+            due, done = int(row["due"]), int(row["done"])
+            rows.append((TIMEPOINT_WORDS[timepoint], _count(due), _count(done), _share(done, due)))
     return tuple(rows)
 
 
 def prom_summaries(
-    proms: pl.DataFrame, pathway: pl.DataFrame, *, by_startback: bool = True
+    con: duckdb.DuckDBPyConnection, *, by_startback: bool = True
 ) -> list[PromSummary]:
-    """For each instrument: the mean score with its 95% confidence interval at each timepoint
-    (for everyone and, with ``by_startback``, per STarT Back group), and how many questionnaires
-    due at each timepoint were completed."""
-    check_proms(proms)
+    """For each instrument of the view ``proms`` of ``con`` (:func:`tables_in`): the mean score
+    with its 95% confidence interval at each timepoint (for everyone and, with
+    ``by_startback``, per STarT Back group from the view ``pathway``), and how many
+    questionnaires due at each timepoint were completed."""
     known = definitions()
+    completion = _rows(con, _COMPLETION)
+    scored = _score_groups(con, by_startback)
     summaries = []
-    for instrument in sorted(proms.get_column("instrument").unique().to_list()):
-        rows = proms.filter(pl.col("instrument") == instrument)
+    for instrument in sorted({row["instrument"] for row in completion}):
         definition = known.get(instrument)
         name = definition.short_name if definition else instrument
         direction = ""
@@ -998,12 +1091,53 @@ def prom_summaries(
             direction = (
                 "Higher scores mean worse." if definition.higher_is_worse else "Higher is better."
             )
-        trajectory = _trajectory_rows(_score_groups(rows, pathway, by_startback))
+        trajectory = _trajectory_rows([r for r in scored if r["instrument"] == instrument])
         chart = _trajectory_chart(instrument, name, trajectory) if trajectory else None
+        counts = [row for row in completion if row["instrument"] == instrument]
         summaries.append(
-            PromSummary(instrument, slug(instrument), name, direction, chart, _completion(rows))
+            PromSummary(instrument, slug(instrument), name, direction, chart, _completion(counts))
         )
     return summaries
+
+
+# Reading the tables
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [column[0] for column in cursor.description or ()]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def _add_view(
+    con: duckdb.DuckDBPyConnection, name: str, table: Table, columns: Sequence[str]
+) -> None:
+    listed = ", ".join(f'"{column}"' for column in columns)
+    if isinstance(table, pl.DataFrame):
+        con.register(f"{name}_frame", table.select(columns).to_arrow())
+        source = f"{name}_frame"
+    else:
+        # A path cannot be a query parameter of a view: it is quoted as a literal instead.
+        source = f"read_parquet({literal(str(table))})"
+    con.execute(f"CREATE VIEW {name} AS SELECT {listed} FROM {source}")  # noqa: S608
+
+
+@contextlib.contextmanager
+def tables_in(
+    pathway: Table,
+    proms: Table | None = None,
+    *,
+    spill_parent: Path | None = None,
+    memory_limit: int | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection with the views ``pathway`` and (when given) ``proms``, holding only
+    the columns the report reads; past ``memory_limit`` bytes (``memory.memory_limit()`` by
+    default) it spills under ``spill_parent``."""
+    with memory.connect(spill_parent, limit=memory_limit) as con:
+        _add_view(con, "pathway", pathway, list(PATHWAY_COLUMNS))
+        if proms is not None:
+            _add_view(con, "proms", proms, list(PROM_COLUMNS))
+        yield con
 
 
 # The page
@@ -1021,26 +1155,33 @@ def _environment() -> Environment:
 
 
 def render_report(
-    pathway: pl.DataFrame,
+    pathway: Table,
     measures: pl.DataFrame | None = None,
-    proms: pl.DataFrame | None = None,
+    proms: Table | None = None,
     *,
     inputs: Mapping[str, str] | None = None,
     generated_on: date | None = None,
     by_startback: bool = True,
+    spill_parent: Path | None = None,
+    memory_limit: int | None = None,
 ) -> str:
     """The report as one HTML document, with its styles and charts inside it.
 
     ``pathway`` is the pathway results table (``tables.PATHWAY``), ``measures`` the measure
-    results and ``proms`` the data set's ``proms`` table; a part whose table is ``None`` says
-    it was not given. ``inputs`` names where each table came from, for the page's footer.
-    Raises ``ReportInputError`` naming the table and column for a table the report cannot use.
+    results and ``proms`` the data set's ``proms`` table, each in memory or as a Parquet file;
+    a part whose table is ``None`` says it was not given. ``inputs`` names where each table came
+    from, for the page's footer. DuckDB spills under ``spill_parent`` (the system's temporary
+    directory when none) if the tables outgrow ``memory_limit`` bytes (by default
+    ``memory.memory_limit()``). Raises ``ReportInputError``
+    naming the table and column for a table the report cannot use.
     """
-    summary = pathway_summary(pathway)
+    check_pathway(pathway)
     measure_parts = measure_summaries(measures) if measures is not None else None
-    prom_parts = (
-        prom_summaries(proms, pathway, by_startback=by_startback) if proms is not None else None
-    )
+    if proms is not None:
+        check_proms(proms)
+    with tables_in(pathway, proms, spill_parent=spill_parent, memory_limit=memory_limit) as con:
+        summary = pathway_summary(con)
+        prom_parts = prom_summaries(con, by_startback=by_startback) if proms is not None else None
     return (
         _environment()
         .get_template("report.html.j2")

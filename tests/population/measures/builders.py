@@ -214,15 +214,17 @@ def run(
     start: date = PERIOD_START,
     end: date = PERIOD_END,
 ) -> MeasureResults:
-    """The given measures (every one when none is named) over ``dataset``."""
+    """The given measures (every one when none is named) over ``dataset``; the per-person
+    table is written to ``directory/measures``."""
     ds, pathway = dataset.write(directory)
     chosen = [BY_ID[m] for m in measure_ids] if measure_ids else list(MEASURES)
-    return compute_measures(ds, pathway, start=start, end=end, measures=chosen)
+    out = directory / "measures"
+    return compute_measures(ds, pathway, out, start=start, end=end, measures=chosen)
 
 
 def people_of(dataset: Dataset, directory: Path, measure_id: str, **period: date) -> pl.DataFrame:
     """The per-person rows of one measure."""
-    return run(dataset, directory, measure_id, **period).people
+    return run(dataset, directory, measure_id, **period).read_people()
 
 
 def row_of(people: pl.DataFrame, person_id: str) -> dict[str, Any]:

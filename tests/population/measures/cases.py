@@ -36,7 +36,7 @@ def run_cases(
     dataset = Dataset()
     for case in cases:
         case.build(dataset, case.name)
-    return run(dataset, directory, *measure_ids, start=start, end=end).people
+    return run(dataset, directory, *measure_ids, start=start, end=end).read_people()
 
 
 def row(people: pl.DataFrame, measure_id: str, person_id: str) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -15,7 +16,7 @@ from population.measures.builders import Dataset
 from spinepath.cli import population_measures
 from spinepath.cli.population_group import population
 from spinepath.population import tables
-from spinepath.population.measures import MEASURES
+from spinepath.population.measures import MEASURES, MeasureResults
 from support.cli import cli_runner, command_app
 
 # Importing the command's module registers `measures` on the group, with no other command module.
@@ -197,14 +198,81 @@ def test_a_failure_while_writing_leaves_nothing(
     dataset, pathway = _dataset(tmp_path)
     from spinepath.population import measures
 
-    def half_written(
-        results: pl.DataFrame, people: pl.DataFrame, out_dir: Path, **_: object
-    ) -> None:
+    def half_written(found: MeasureResults, out_dir: Path, **_: object) -> None:
         (out_dir / "measures.csv").write_text("partial", encoding="utf-8")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(measures, "write_measures", half_written)
     out = tmp_path / "results"
     _refused(_invoke(dataset, pathway, out), "--out", "no space left on device")
+    assert not out.exists()
+    assert _leftovers(tmp_path) == []
+
+
+def _recording_limits(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The memory limit of every DuckDB connection the measures open, as they open it."""
+    from spinepath.population.measures import memory
+
+    limits: list[int | None] = []
+    connect = memory.connect
+
+    def recording(spill_parent: Path | None = None, *, limit: int | None = None) -> Any:
+        limits.append(limit)
+        return connect(spill_parent, limit=limit)
+
+    monkeypatch.setattr(memory, "connect", recording)
+    return limits
+
+
+def test_the_memory_limit_reaches_every_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset, pathway = _dataset(tmp_path)
+    limits = _recording_limits(monkeypatch)
+    out = tmp_path / "results"
+    result = _invoke(dataset, pathway, out, "--memory-limit", "0.5")
+    assert result.exit_code == 0, result.output
+    assert limits == [512 * 1024**2] * 2  # computing, then writing the gaps lists
+    assert sorted(p.name for p in out.iterdir()) == [
+        "gaps",
+        "measure-people.parquet",
+        "measure-reports.json",
+        "measures.csv",
+        "measures.parquet",
+    ]
+
+
+def test_without_a_memory_limit_the_default_applies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset, pathway = _dataset(tmp_path)
+    limits = _recording_limits(monkeypatch)
+    assert _invoke(dataset, pathway, tmp_path / "results").exit_code == 0
+    assert limits == [None, None]  # memory.connect then takes memory.memory_limit()
+
+
+@pytest.mark.parametrize("value", ["0.1", "0", "-2", "nan"])
+def test_a_memory_limit_too_small_is_refused(tmp_path: Path, value: str) -> None:
+    dataset, pathway = _dataset(tmp_path)
+    out = tmp_path / "results"
+    _refused(_invoke(dataset, pathway, out, "--memory-limit", value), "--memory-limit", "0.25")
+    assert not out.exists()
+
+
+def test_running_out_of_memory_says_to_give_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    from spinepath.population import measures
+
+    def starved(*_: object, **__: object) -> None:
+        raise duckdb.OutOfMemoryException("could not allocate block of size 256.0 KiB")
+
+    monkeypatch.setattr(measures, "compute_measures", starved)
+    dataset, pathway = _dataset(tmp_path)
+    out = tmp_path / "results"
+    result = _invoke(dataset, pathway, out, "--memory-limit", "0.5")
+    _refused(result, "ran out of memory within its limit of 0.50 GiB", "--memory-limit")
     assert not out.exists()
     assert _leftovers(tmp_path) == []

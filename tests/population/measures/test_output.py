@@ -18,6 +18,7 @@ from spinepath.population.measures import (
     BY_ID,
     MEASURE_RESULTS,
     MEASURES,
+    PERSON_RESULTS,
     MeasureResults,
     write_measures,
 )
@@ -46,7 +47,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[MeasureResults, P
     directory = tmp_path_factory.mktemp("out")
     found = run(_dataset(), directory)
     out = directory / "results"
-    write_measures(found.results, found.people, out, period=found.period, generated=GENERATED)
+    write_measures(found, out, generated=GENERATED)
     return found, out
 
 
@@ -192,7 +193,9 @@ def test_parquet_and_csv_read_back_to_the_results(written: tuple[MeasureResults,
     assert_frame_equal(pl.read_parquet(out / "measures.parquet"), results)
     from_csv = pl.read_csv(out / "measures.csv", schema=dict(MEASURE_RESULTS))
     assert_frame_equal(from_csv, results)
-    assert_frame_equal(pl.read_parquet(out / "measure-people.parquet"), written[0].people)
+    people = pl.read_parquet(out / "measure-people.parquet")
+    assert people.schema == pl.Schema(PERSON_RESULTS)
+    assert_frame_equal(people, written[0].read_people())
 
 
 def test_a_gap_list_for_every_measure(written: tuple[MeasureResults, Path]) -> None:
@@ -239,7 +242,7 @@ def test_writing_twice_with_the_same_moment_gives_the_same_reports(
     written: tuple[MeasureResults, Path], tmp_path: Path
 ) -> None:
     found = written[0]
-    write_measures(found.results, found.people, tmp_path, period=found.period, generated=GENERATED)
+    write_measures(found, tmp_path, generated=GENERATED)
     assert (tmp_path / "measure-reports.json").read_bytes() == (
         written[1] / "measure-reports.json"
     ).read_bytes()

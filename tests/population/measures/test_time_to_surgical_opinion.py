@@ -74,7 +74,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> tuple[pl.DataFrame, pl.D
     for case in CASES:
         case.build(ds, case.name)
     found = run(ds, tmp_path_factory.mktemp("opinion"), ID, end=END)
-    return found.people, found.results
+    return found.read_people(), found.results
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)

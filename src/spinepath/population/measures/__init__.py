@@ -1,8 +1,10 @@
 """Quality measures of back-pain care over a population data set, computed with DuckDB.
 
-``compute_measures(dataset, pathway)`` gives the per-clinic results (``MEASURE_RESULTS``) and the
-per-person table (``PERSON_RESULTS``); ``write_measures`` writes them with a FHIR MeasureReport
-per measure and the gaps-in-care lists. Each measure's definition is in docs/measures/.
+``compute_measures(dataset, pathway, out_dir)`` gives the per-clinic results (``MEASURE_RESULTS``)
+and writes the per-person table (``PERSON_RESULTS``) to ``out_dir/measure-people.parquet``;
+``write_measures`` writes the rest beside it, with a FHIR MeasureReport per measure and the
+gaps-in-care lists. DuckDB does the work out of core, within a memory limit (:mod:`.memory`).
+Each measure's definition is in docs/measures/.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import polars as pl
 
 from spinepath.pathway.assessment import Level
 from spinepath.population import tables
+from spinepath.population.measures.query import literal
 from spinepath.population.tables import DatasetError
 
 PATHWAY_TABLE = "pathway"
@@ -60,10 +61,6 @@ class Period:
     def __post_init__(self) -> None:
         if self.start > self.end:
             raise ValueError(f"the period starts ({self.start}) after it ends ({self.end})")
-
-
-def _quoted(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def check_pathway(path: Path) -> None:
@@ -142,18 +139,23 @@ def _default_period(con: duckdb.DuckDBPyConnection, start: date | None, end: dat
 
 
 def open_dataset(
-    directory: Path, pathway: Path, *, start: date | None = None, end: date | None = None
-) -> tuple[duckdb.DuckDBPyConnection, Period]:
-    """An in-memory DuckDB connection over the data set, its values checked, and the period.
+    con: duckdb.DuckDBPyConnection,
+    directory: Path,
+    pathway: Path,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> Period:
+    """Add the data set's views and ``params`` to ``con``, once its values are checked; the
+    period.
 
     A missing start is the first diagnosis date; a missing end the latest date in the data set.
     Raises ``DatasetError`` naming the file and the column for anything unusable."""
     paths = _paths(directory, pathway)
-    con = duckdb.connect()
     for name, path in paths.items():
         columns = ", ".join(tables.PATHWAY if name == PATHWAY_TABLE else tables.TABLES[name])
         # The path is quoted as an SQL string literal: a view cannot take query parameters.
-        source = f"read_parquet({_quoted(path)})"
+        source = f"read_parquet({literal(str(path))})"
         con.execute(f"CREATE VIEW {name} AS SELECT {columns} FROM {source}")  # noqa: S608
     _check_values(con, paths)
     period = _default_period(con, start, end)
@@ -161,4 +163,4 @@ def open_dataset(
         "CREATE TABLE params AS SELECT ?::DATE AS period_start, ?::DATE AS period_end",
         [period.start, period.end],
     )
-    return con, period
+    return period

@@ -20,7 +20,8 @@ def measure_sql(ip: str, reasons: Sequence[str], events: str) -> str:
     ``ip`` selects ``person_id`` and ``d`` (and anything the other parts read, as ``ip.<name>``);
     each of ``reasons`` selects ``person_id`` and ``reason`` from ``ip``; ``events`` selects
     ``person_id``, ``event_date`` and ``detail``. A person excluded for several reasons keeps them
-    all, in the order of ``reasons``."""
+    all, in the order of ``reasons``, and alphabetically among those one query gives (so that the
+    text is the same from run to run)."""
     numbered = [
         f"SELECT person_id, reason, {n} AS ord FROM ({sql})"  # noqa: S608
         for n, sql in enumerate(reasons)
@@ -34,7 +35,7 @@ reason_rows AS (
     SELECT DISTINCT person_id, reason, ord FROM ({reason_rows}) WHERE person_id IS NOT NULL
 ),
 excluded AS (
-    SELECT person_id, string_agg(reason, '; ' ORDER BY ord) AS exclusion_reason
+    SELECT person_id, string_agg(reason, '; ' ORDER BY ord, reason) AS exclusion_reason
     FROM reason_rows GROUP BY person_id
 ),
 event_rows AS ({events}),
@@ -52,6 +53,12 @@ LEFT JOIN first_event ON first_event.person_id = ip.person_id
 """  # noqa: S608
 
 
+def literal(text: str) -> str:
+    """``text`` as an SQL string literal: for the code's own constants and for file paths, which
+    DuckDB's ``COPY`` and views cannot take as query parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def in_list(values: Sequence[str]) -> str:
     """``('a', 'b')`` for SQL ``IN``; the values are the code's own constants, never input."""
-    return "(" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + ")"
+    return "(" + ", ".join(literal(value) for value in values) + ")"

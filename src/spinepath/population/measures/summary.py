@@ -1,5 +1,8 @@
 """From the per-person table to one row per measure and clinic: counts, rates, intervals, funnel
-limits, centiles, waiting-time quantiles and case-mix adjustment (``MEASURE_RESULTS``)."""
+limits, centiles, waiting-time quantiles and case-mix adjustment (``MEASURE_RESULTS``).
+
+The counts and the waiting times are summed by DuckDB over the per-person rows where they lie
+(a Parquet file), so only one row per measure and clinic, or per clinic and day, comes back."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from spinepath.population.measures import statistics
 from spinepath.population.measures.casemix import Adjustment
 from spinepath.population.measures.definitions import Kind, Measure
 from spinepath.population.measures.results import ALL_CLINICS, MEASURE_RESULTS
-from spinepath.population.measures.survival import km_quantiles
+from spinepath.population.measures.survival import km_quantiles_counted
 
 _COUNTS = f"""
 SELECT measure_id,
@@ -22,26 +25,44 @@ SELECT measure_id,
        count(*) FILTER (WHERE in_denominator) AS denominator,
        count(*) FILTER (WHERE excluded) AS exclusions,
        count(*) FILTER (WHERE in_numerator) AS numerator
-FROM person_results
+FROM {{source}}
 GROUP BY GROUPING SETS ((measure_id, clinic_id), (measure_id))
 HAVING grouping(clinic_id) = 1 OR clinic_id IS NOT NULL
 ORDER BY measure_id, grouping(clinic_id) DESC, clinic_id
 """  # noqa: S608
 
+_WAITS = """
+SELECT grouping(clinic_id) = 1 AS everyone, clinic_id, t,
+       count(*) FILTER (WHERE seen) AS events, count(*) AS leaving
+FROM (SELECT clinic_id, coalesce(days, 0) AS t, event_date IS NOT NULL AS seen FROM {source})
+GROUP BY GROUPING SETS ((clinic_id, t), (t))
+HAVING grouping(clinic_id) = 1 OR clinic_id IS NOT NULL
+"""
 
-def counts(
-    people: pl.DataFrame, con: duckdb.DuckDBPyConnection | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """The counts of each measure, the ``ALL`` row first, then each clinic's."""
-    con = con or duckdb.connect()
-    con.register("person_results", people.to_arrow())
-    try:
-        found: dict[str, list[dict[str, Any]]] = {}
-        for row in con.sql(_COUNTS).pl().iter_rows(named=True):
-            found.setdefault(row["measure_id"], []).append(row)
-        return found
-    finally:
-        con.unregister("person_results")
+
+def counts(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[dict[str, Any]]]:
+    """The counts of each measure in the per-person rows of ``source`` (a table, a view or a
+    table function of ``con``), the ``ALL`` row first, then each clinic's."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    cursor = con.execute(_COUNTS.format(source=source))
+    names = [column[0] for column in cursor.description or ()]
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        found.setdefault(row["measure_id"], []).append(row)
+    return found
+
+
+def waits(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[float | None]]:
+    """The Kaplan-Meier quantiles of ``days`` by clinic and for ``ALL``, over the rows of one
+    measure in ``source``: a person without an event is censored at ``days``. Only the number
+    of people leaving on each day is fetched, not the people."""
+    by_clinic: dict[str, list[tuple[int, int, int]]] = {}
+    for everyone, clinic, time, events, leaving in con.execute(
+        _WAITS.format(source=source)
+    ).fetchall():
+        key = ALL_CLINICS if everyone else clinic
+        by_clinic.setdefault(key, []).append((time, events, leaving))
+    return {clinic: km_quantiles_counted(rows) for clinic, rows in by_clinic.items()}
 
 
 def _reported(measure: Measure, value: float | None) -> float | None:
@@ -83,20 +104,14 @@ def _row(measure: Measure, count: Mapping[str, Any], p0: float | None) -> dict[s
     }
 
 
-def _waits(people: pl.DataFrame, clinic: str) -> list[float | None]:
-    chosen = people if clinic == ALL_CLINICS else people.filter(pl.col("clinic_id") == clinic)
-    days = chosen.get_column("days").fill_null(0).to_list()
-    seen = chosen.get_column("event_date").is_not_null().to_list()
-    return km_quantiles(days, seen)
-
-
 def measure_rows(
     measure: Measure,
-    people: pl.DataFrame,
     found: Sequence[Mapping[str, Any]],
     adjustments: Mapping[str, Adjustment] | None = None,
+    waits: Mapping[str, Sequence[float | None]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The result rows of one measure from its counts (``ALL`` first) and its people."""
+    """The result rows of one measure from its counts (``ALL`` first), with, by clinic, its
+    case-mix adjustments and (time-to-event measures) its :func:`waits`."""
     if not found:
         zero = {"initial_population": 0, "denominator": 0, "exclusions": 0, "numerator": 0}
         found = [{"measure_id": measure.id, "clinic_id": ALL_CLINICS, **zero}]
@@ -111,7 +126,8 @@ def measure_rows(
         row["centile"] = centile
     for row in rows:
         if measure.kind is Kind.TIME_TO_EVENT:
-            row["p25_days"], row["median_days"], row["p75_days"] = _waits(people, row["clinic_id"])
+            quantiles = (waits or {}).get(row["clinic_id"], (None, None, None))
+            row["p25_days"], row["median_days"], row["p75_days"] = quantiles
         adjustment = (adjustments or {}).get(row["clinic_id"])
         if adjustment is not None:
             row["expected"] = adjustment.expected

@@ -8,18 +8,36 @@ does (too few events)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+
+QUANTILES = (0.25, 0.5, 0.75)
 
 
 def km_quantiles(
-    times: Sequence[int], events: Sequence[bool], quantiles: Sequence[float] = (0.25, 0.5, 0.75)
+    times: Sequence[int], events: Sequence[bool], quantiles: Sequence[float] = QUANTILES
 ) -> list[float | None]:
     """The Kaplan-Meier ``quantiles`` of ``times``, each an event (true) or censored (false)."""
     if len(times) != len(events):
         raise ValueError("times and events differ in length")
     happened = Counter(t for t, e in zip(times, events, strict=True) if e)
     leaving = Counter(times)
-    at_risk = len(times)
+    return km_quantiles_counted(((t, happened[t], n) for t, n in leaving.items()), quantiles)
+
+
+def km_quantiles_counted(
+    counts: Iterable[tuple[int, int, int]], quantiles: Sequence[float] = QUANTILES
+) -> list[float | None]:
+    """The Kaplan-Meier ``quantiles`` from ``(time, events, leaving)`` rows: at each time, how
+    many had the event and how many left the risk set (the events and those censored then).
+    A time given more than once counts the sum of its rows."""
+    happened: Counter[int] = Counter()
+    leaving: Counter[int] = Counter()
+    for time, events, left in counts:
+        if not 0 <= events <= left:
+            raise ValueError(f"at time {time}: {events} events of {left} leaving")
+        happened[time] += events
+        leaving[time] += left
+    at_risk = sum(leaving.values())
     surviving = 1.0
     found: list[float | None] = [None] * len(quantiles)
     for time in sorted(leaving):
