@@ -8,10 +8,13 @@ input exits 2 and writes nothing.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import Result
@@ -61,13 +64,24 @@ def test_every_row_equals_the_per_person_engine(dataset: Path, tmp_path: Path) -
     assert _decided(out) == _expected(intakes)
 
 
-def test_chunks_and_worker_processes_do_not_change_the_rows(dataset: Path, tmp_path: Path) -> None:
+def test_chunks_and_worker_processes_do_not_change_the_rows(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     one = tmp_path / "one.parquet"
     many = tmp_path / "many.parquet"
+    handoff = tmp_path / "temp"
+    handoff.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(handoff))
     assert _run("--dataset", str(dataset), "--out", str(one), "--workers", "1").exit_code == 0
     result = _run("--dataset", str(dataset), "--out", str(many), "--chunk", "37", "--workers", "2")
     assert result.exit_code == 0, result.output
     assert pl.read_parquet(one).equals(pl.read_parquet(many))
+    # The workers' hand-off files are gone, and the file holds plain Arrow strings and lists
+    # for any reader, not Polars' own string layout.
+    assert list(handoff.iterdir()) == []
+    schema = pq.read_schema(many)
+    assert schema.field("level").type == pa.string()
+    assert schema.field("care_plan").type == pa.list_(pa.string())
 
 
 def test_duckdb_gives_the_same_rows_as_polars(dataset: Path, tmp_path: Path) -> None:

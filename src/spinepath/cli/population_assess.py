@@ -71,7 +71,6 @@ def assess_command(
     assert source is not None  # noqa: S101 - checked just above
     inputs = [source, *(source.glob("*.parquet") if dataset is not None else [])]
     jobs, total = _jobs(source, ndjson=intakes is not None, size=chunk)
-    knowledge = kb.default()
     refused: list[pl.DataFrame] = []
     with (
         atomic_output(out, inputs) as handle,
@@ -80,7 +79,8 @@ def assess_command(
         if engine is EngineChoice.polars:
             _run_polars(jobs, workers, handle, refused, meter)
         else:
-            _run_sql(jobs, knowledge, handle, refused, meter, engine, spark_master)
+            # Loaded here only: Polars' workers load their own.
+            _run_sql(jobs, kb.default(), handle, refused, meter, engine, spark_master)
     _report_refused(err, refused, rejected, inputs)
     err.print(f"--out {out}: {meter.summary('assessments')}", highlight=False)
 
@@ -117,11 +117,16 @@ def _run_polars(
     from spinepath.population.assess import run_jobs
     from spinepath.population.tables import PATHWAY
 
-    writer = pq.ParquetWriter(handle, pl.DataFrame(schema=dict(PATHWAY)).to_arrow().schema)
+    # Polars' own string layout, written as is: converting every chunk to Arrow's classic
+    # strings cost as much as writing it. Without the Arrow schema stored in the file, every
+    # reader sees plain strings and lists.
+    newest = pl.CompatLevel.newest()
+    schema = pl.DataFrame(schema=dict(PATHWAY)).to_arrow(compat_level=newest).schema
+    writer = pq.ParquetWriter(handle, schema, store_schema=False)
     try:
         with _readable():
             for done, refused_here, rows in run_jobs(jobs, workers or None):
-                writer.write_table(done.to_arrow())
+                writer.write_table(done.to_arrow(compat_level=newest))
                 refused.append(refused_here)
                 meter(rows)
     finally:
