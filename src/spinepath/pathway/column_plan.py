@@ -342,22 +342,27 @@ def column_types(
     return types
 
 
+def children(node: Node) -> tuple[Node, ...]:
+    """The expressions a node is made of (none for a column or a literal). An exact case's
+    facts are columns it reads, not parts: see :func:`columns_read`."""
+    if isinstance(node, Op):
+        return node.args
+    if isinstance(node, IsIn | Cast):
+        return (node.arg,)
+    if isinstance(node, When):
+        return (*(part for branch in node.branches for part in branch), node.otherwise)
+    if isinstance(node, Names):
+        return node.flags
+    if isinstance(node, Only):
+        return (node.mask, node.value)
+    if isinstance(node, ExactCase):
+        return (node.needed, node.kleene)
+    return ()
+
+
 def columns_read(node: Node) -> set[str]:
     """The columns a node reads."""
     if isinstance(node, Col):
         return {node.name}
-    if isinstance(node, Lit):
-        return set()
-    if isinstance(node, Op):
-        return set().union(*(columns_read(a) for a in node.args))
-    if isinstance(node, IsIn | Cast):
-        return columns_read(node.arg)
-    if isinstance(node, When):
-        parts = [columns_read(node.otherwise)]
-        parts += [columns_read(c) | columns_read(v) for c, v in node.branches]
-        return set().union(*parts)
-    if isinstance(node, Names):
-        return set().union(*(columns_read(f) for f in node.flags))
-    if isinstance(node, Only):
-        return columns_read(node.mask) | columns_read(node.value)
-    return columns_read(node.needed) | columns_read(node.kleene) | set(node.facts)
+    found = set(node.facts) if isinstance(node, ExactCase) else set()
+    return found.union(*(columns_read(child) for child in children(node)))

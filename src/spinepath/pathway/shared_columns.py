@@ -30,6 +30,7 @@ from spinepath.pathway.column_plan import (
     Only,
     Op,
     When,
+    children,
     columns_read,
 )
 from spinepath.pathway.population_plan import Columns, PopulationPlan
@@ -39,22 +40,6 @@ SHARED = "__spinepath_shared."
 
 MIN_NODES = 6
 """Smaller parts are cheaper to work out again than to read from a column of their own."""
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Op):
-        return node.args
-    if isinstance(node, IsIn | Cast):
-        return (node.arg,)
-    if isinstance(node, When):
-        return (*(part for branch in node.branches for part in branch), node.otherwise)
-    if isinstance(node, Names):
-        return node.flags
-    if isinstance(node, Only):
-        return (node.mask, node.value)
-    if isinstance(node, ExactCase):
-        return (node.needed, node.kleene)
-    return ()
 
 
 def _rebuilt(node: Node, children: Sequence[Node]) -> Node:
@@ -93,7 +78,7 @@ class _Interned:
         found = self.by_object.get(id(node))
         if found is not None:
             return found
-        kids = tuple(self.number(child) for child in _children(node))
+        kids = tuple(self.number(child) for child in children(node))
         key = _key(node, kids)
         number = self.numbers.get(key)
         if number is None:
