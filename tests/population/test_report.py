@@ -429,6 +429,49 @@ def test_the_funnel_curves_pass_through_the_limits_the_measures_give_each_clinic
             assert curve[n][f"high_{level}"] == pytest.approx(high)
 
 
+def test_only_the_clinics_furthest_outside_are_named_in_a_crowded_funnel() -> None:
+    # Twelve clinics outside the 99.8% limits around 50%: the six furthest in standard errors
+    # are named in the drawing (a small clinic far off can be nearer than a large one close by);
+    # every clinic stays in the table.
+    clinics = {
+        f"far-{i:02d}": (400 * (i + 1), 0.5 + (-1) ** i * (0.06 + 0.005 * i)) for i in range(12)
+    }
+    rows = [
+        measure_row(
+            "lbp-imaging", "ALL", denominator=30_000, numerator=15_000, rate=0.5, reported_rate=0.5
+        )
+    ]
+    for clinic, (people, rate) in clinics.items():
+        rows.append(
+            measure_row(
+                "lbp-imaging",
+                clinic,
+                denominator=people,
+                numerator=round(people * (1 - rate)),
+                rate=1 - rate,
+                reported_rate=rate,
+                **limits(0.49, 0.51, 0.48, 0.52),
+            )
+        )
+    page = render_report(
+        pathway_frame(),
+        pl.DataFrame(rows, schema=MEASURE_RESULTS),
+        None,
+        inputs={"Pathway results": "pathway.parquet"},
+        generated_on=ON,
+    )
+    figure = re.search(r'<figure id="chart-lbp-imaging" class="chart">(.*?)</figure>', page, re.S)
+    assert figure is not None
+    drawing = figure.group(1).split("<details>")[0]
+    table = figure.group(1).split("<details>")[1]
+    by_distance = sorted(
+        clinics, key=lambda c: abs(clinics[c][1] - 0.5) * clinics[c][0] ** 0.5, reverse=True
+    )
+    assert {c for c in clinics if c in drawing} == set(by_distance[:6])
+    assert all(c in table for c in clinics)
+    assert "The 6 clinics furthest outside the 99.8% limits are named" in text_of(figure.group(1))
+
+
 def test_no_funnel_is_drawn_without_an_overall_rate() -> None:
     assert funnel_curve({"rate": None, "reported_rate": None}, 50) == []
 

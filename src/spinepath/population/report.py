@@ -765,14 +765,37 @@ def funnel_curve(overall: Mapping[str, Any], top: int) -> list[dict[str, Any]]:
     return curve
 
 
-def _funnel_values(clinics: Sequence[ClinicResult]) -> list[dict[str, Any]]:
+NAMED_IN_FUNNEL = 6
+"""At most this many clinics are named in a funnel plot: past a handful the names fall on one
+another and none can be read (every clinic is listed in the table under the chart)."""
+
+
+def _named(clinics: Sequence[ClinicResult], centre: float | None) -> set[str]:
+    """The clinics outside the 99.8% limits furthest from the overall rate, in standard errors
+    of a clinic of their size: the ones a reader should find first."""
+    outside = [
+        c for c in clinics if c.position == "outside the 99.8% limits" and c.value is not None
+    ]
+    if centre is None or len(outside) <= NAMED_IN_FUNNEL:
+        return {c.clinic_id for c in outside}
+    spread = max(centre * (1 - centre), 1e-12)
+
+    def distance(c: ClinicResult) -> float:
+        assert c.value is not None  # noqa: S101 - filtered above
+        return abs(c.value - centre) * math.sqrt(c.denominator / spread)
+
+    return {c.clinic_id for c in sorted(outside, key=distance, reverse=True)[:NAMED_IN_FUNNEL]}
+
+
+def _funnel_values(clinics: Sequence[ClinicResult], centre: float | None) -> list[dict[str, Any]]:
+    named = _named(clinics, centre)
     return [
         {
             "clinic": c.clinic_id,
             "n": c.denominator,
             "value": c.value,
             "position": c.position,
-            "label": c.clinic_id if c.position == "outside the 99.8% limits" else "",
+            "label": c.clinic_id if c.clinic_id in named else "",
         }
         for c in clinics
     ]
@@ -849,7 +872,7 @@ def _funnel_chart(
 ) -> Chart:
     top = max(c.denominator for c in clinics)
     centre = _value(overall["reported_rate"])
-    points, curve = _funnel_values(clinics), funnel_curve(overall, top)
+    points, curve = _funnel_values(clinics, centre), funnel_curve(overall, top)
     domain = rate_domain(
         [c.value for c in clinics if c.value is not None] + ([centre] if centre is not None else [])
     )
@@ -871,6 +894,12 @@ def _funnel_chart(
         f"{_percent(centre)}: {outside_95} outside the 95% limits, {outside_998} of them "
         "outside the 99.8% limits."
     )
+    named = (
+        "Clinics outside the 99.8% limits are named."
+        if outside_998 <= NAMED_IN_FUNNEL
+        else f"The {NAMED_IN_FUNNEL} clinics furthest outside the 99.8% limits are named; every "
+        "clinic is in the table."
+    )
     return Chart(
         id=f"chart-{slug(measure_id)}",
         title=f"{title}: clinics against the overall rate",
@@ -879,8 +908,7 @@ def _funnel_chart(
         note=(
             "Each dot is a clinic, placed by its number of people in the denominator and its "
             f"{y_title.lower()}. The solid horizontal line is the overall rate; the dashed "
-            "curves are the 95% limits and the solid curves the 99.8% limits. Clinics outside "
-            "the 99.8% limits are named."
+            f"curves are the 95% limits and the solid curves the 99.8% limits. {named}"
         ),
         columns=("Clinic", "Denominator", y_title, "95% limits", "99.8% limits", "Position"),
         rows=tuple(
