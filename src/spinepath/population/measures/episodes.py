@@ -30,7 +30,7 @@ CREATE MACRO age_on(birth, d) AS
     date_diff('year', birth, d)
     - CASE WHEN month(d) * 100 + day(d) < month(birth) * 100 + day(birth) THEN 1 ELSE 0 END;
 
-CREATE TEMP TABLE lbp_episodes AS
+CREATE TABLE lbp_episodes AS
 SELECT e.person_id, e.episode_id, e.diagnosis_date AS d, e.onset_date, e.setting,
        p.birth_date, p.sex, p.clinic_id,
        EXISTS (
@@ -42,13 +42,13 @@ SELECT e.person_id, e.episode_id, e.diagnosis_date AS d, e.onset_date, e.setting
 FROM episodes e JOIN people p ON p.person_id = e.person_id
 WHERE e.region = 'low_back' AND e.diagnosis_date IS NOT NULL;
 
-CREATE TEMP TABLE lbp_index AS
+CREATE TABLE lbp_index AS
 SELECT l.* FROM lbp_episodes l, params
 WHERE l.d BETWEEN params.period_start AND params.period_end
   AND age_on(l.birth_date, l.d) >= {MINIMUM_AGE}
 QUALIFY row_number() OVER (PARTITION BY l.person_id ORDER BY l.d, l.episode_id) = 1;
 
-CREATE TEMP TABLE index_pathway AS
+CREATE TABLE index_pathway AS
 SELECT i.person_id, w.assessment_id, w.assessed_on, w.level, w.concerns, w.pattern,
        w.referral_due, w.imaging_indicated, w.startback_group, w.care_plan
 FROM lbp_index i
@@ -60,7 +60,7 @@ WHERE w.assessed_on IS NOT NULL AND CASE
     ELSE w.assessed_on BETWEEN i.d - {PATHWAY_WINDOW_DAYS} AND i.d + {PATHWAY_WINDOW_DAYS}
 END;
 
-CREATE TEMP TABLE index_status AS
+CREATE TABLE index_status AS
 SELECT i.person_id,
        bool_or(w.pattern = '{SCIATICA_PATTERN}') AS sciatica,
        bool_or(len(w.concerns) > 0 OR w.imaging_indicated

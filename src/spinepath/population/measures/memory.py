@@ -36,6 +36,7 @@ MEMORY_FLOOR = GIB // 2
 MEMORY_SHARE = 0.25
 MEMORY_PER_THREAD = GIB
 SPILL_PREFIX = ".duckdb-spill-"
+DATABASE_FILE = "work.duckdb"
 SMALLEST_LIMIT_GIB = 0.25
 """The smallest limit the commands accept: below it DuckDB runs out of memory for work it
 cannot spill (a hash table's directory, a Parquet row group being written)."""
@@ -90,12 +91,16 @@ def threads(limit: int, cpus: int | None = None) -> int:
 def connect(
     spill_parent: Path | None = None, *, limit: int | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB connection limited to ``limit`` bytes (``memory_limit()`` by default)
-    that spills into a new directory under ``spill_parent`` (the system's temporary directory
-    when none), closed and its spill directory removed on leaving the block."""
+    """A DuckDB connection limited to ``limit`` bytes (``memory_limit()`` by default) to a new
+    database file, which it also spills beside, in a new directory under ``spill_parent`` (the
+    system's temporary directory when none); closed and the directory removed on leaving the
+    block."""
     spill = Path(tempfile.mkdtemp(prefix=SPILL_PREFIX, dir=spill_parent))
     try:
-        con = duckdb.connect()
+        # A database file rather than memory: the tables a run makes (the measures' index
+        # episodes and pathway rows, ten million rows and more) can then leave memory for it,
+        # where those of an in-memory database cannot, and ten million people ran out of 4 GiB.
+        con = duckdb.connect(str(spill / DATABASE_FILE))
         try:
             # Settings take no query parameters: the values are quoted here instead.
             chosen = limit or memory_limit()
