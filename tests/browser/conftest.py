@@ -12,8 +12,14 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from playwright.sync_api import expect
 
 from support.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SHOTS, LiveServer
+
+# Playwright's assertions give up after 5 s. With the whole suite sharing two cores (load 5-6),
+# one page took longer than that to come up and a correct journey failed; a page that never
+# shows what is expected still fails, after 15 s.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
