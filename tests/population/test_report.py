@@ -38,6 +38,7 @@ from spinepath.population.report import (
 )
 from spinepath.population.tables import PATHWAY, PROMS
 from support.cli import command_app
+from support.memory_limits import recording_limits
 
 ON = date(2025, 3, 1)
 ESCAPED_CLINIC = "<b>x</b>"
@@ -808,22 +809,8 @@ def test_the_report_is_never_written_over_an_input(files: Path) -> None:
     assert pathway.read_bytes() == before
 
 
-def _recording_limits(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
-    from spinepath.population.measures import memory
-
-    limits: list[int | None] = []
-    connect = memory.connect
-
-    def recording(spill_parent: Path | None = None, *, limit: int | None = None) -> Any:
-        limits.append(limit)
-        return connect(spill_parent, limit=limit)
-
-    monkeypatch.setattr(memory, "connect", recording)
-    return limits
-
-
 def test_the_memory_limit_reaches_duckdb(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    limits = _recording_limits(monkeypatch)
+    limits = recording_limits(monkeypatch)
     out = files / "report.html"
     result = run(
         "--pathway", files / "pathway.parquet", "--dataset", files / "dataset", "--out", out,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
@@ -18,6 +17,7 @@ from spinepath.cli.population_group import population
 from spinepath.population import tables
 from spinepath.population.measures import MEASURES, MeasureResults
 from support.cli import cli_runner, command_app
+from support.memory_limits import recording_limits
 
 # Importing the command's module registers `measures` on the group, with no other command module.
 APP: typer.Typer = command_app(population)
@@ -209,26 +209,11 @@ def test_a_failure_while_writing_leaves_nothing(
     assert _leftovers(tmp_path) == []
 
 
-def _recording_limits(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
-    """The memory limit of every DuckDB connection the measures open, as they open it."""
-    from spinepath.population.measures import memory
-
-    limits: list[int | None] = []
-    connect = memory.connect
-
-    def recording(spill_parent: Path | None = None, *, limit: int | None = None) -> Any:
-        limits.append(limit)
-        return connect(spill_parent, limit=limit)
-
-    monkeypatch.setattr(memory, "connect", recording)
-    return limits
-
-
 def test_the_memory_limit_reaches_every_connection(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset, pathway = _dataset(tmp_path)
-    limits = _recording_limits(monkeypatch)
+    limits = recording_limits(monkeypatch)
     out = tmp_path / "results"
     result = _invoke(dataset, pathway, out, "--memory-limit", "0.5")
     assert result.exit_code == 0, result.output
@@ -246,7 +231,7 @@ def test_without_a_memory_limit_the_default_applies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset, pathway = _dataset(tmp_path)
-    limits = _recording_limits(monkeypatch)
+    limits = recording_limits(monkeypatch)
     assert _invoke(dataset, pathway, tmp_path / "results").exit_code == 0
     assert limits == [None, None]  # memory.connect then takes memory.memory_limit()
 
