@@ -212,6 +212,7 @@ def report_command(
                 by_startback=startback_groups,
                 spill_parent=parent if parent.is_dir() else None,
                 memory_limit=limit,
+                checked=True,
             )
         except ReportInputError as exc:
             raise fail(str(exc)) from None

@@ -1192,6 +1192,7 @@ def render_report(
     by_startback: bool = True,
     spill_parent: Path | None = None,
     memory_limit: int | None = None,
+    checked: bool = False,
 ) -> str:
     """The report as one HTML document, with its styles and charts inside it.
 
@@ -1201,11 +1202,14 @@ def render_report(
     from, for the page's footer. DuckDB spills under ``spill_parent`` (the system's temporary
     directory when none) if the tables outgrow ``memory_limit`` bytes (by default
     ``memory.memory_limit()``). Raises ``ReportInputError``
-    naming the table and column for a table the report cannot use.
+    naming the table and column for a table the report cannot use; with ``checked``, the caller
+    has run :func:`check_pathway` and :func:`check_proms` on them already (each reads columns of
+    every row), and they are not run again.
     """
-    check_pathway(pathway)
+    if not checked:
+        check_pathway(pathway)
     measure_parts = measure_summaries(measures) if measures is not None else None
-    if proms is not None:
+    if proms is not None and not checked:
         check_proms(proms)
     with tables_in(pathway, proms, spill_parent=spill_parent, memory_limit=memory_limit) as con:
         summary = pathway_summary(con)
