@@ -98,9 +98,8 @@ def _only(node: Only) -> pl.Expr:
         if not mask.any():
             return pl.repeat(None, frame.height, dtype=dtype, eager=True)
         picked = frame.lazy().filter(mask).select(value.cast(dtype)).collect().to_series()
-        # The k-th masked row takes the k-th picked value; a null index gathers a null.
-        place = pl.when(mask).then(mask.cum_sum() - 1)
-        return pl.select(pl.lit(picked).gather(place)).to_series()
+        empty = pl.Series(picked.name, [None], dtype=dtype).extend_constant(None, frame.height - 1)
+        return empty.scatter(mask.arg_true(), picked)
 
     if not reads:
         return pl.when(to_polars(node.mask)).then(value)
