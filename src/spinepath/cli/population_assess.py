@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from spinepath.knowledge import KnowledgeBase
-    from spinepath.population.assess import Job
+    from spinepath.population.assess import Job, Workers
 
 
 class EngineChoice(StrEnum):
@@ -70,14 +70,18 @@ def assess_command(
     source = dataset if dataset is not None else intakes
     assert source is not None  # noqa: S101 - checked just above
     inputs = [source, *(source.glob("*.parquet") if dataset is not None else [])]
-    jobs, total = _jobs(source, ndjson=intakes is not None, size=chunk)
     refused: list[pl.DataFrame] = []
-    with (
-        atomic_output(out, inputs) as handle,
-        rows_progress(err, f"assessing ({engine.value})", total) as meter,
-    ):
+    with ExitStack() as stack:
         if engine is EngineChoice.polars:
-            _run_polars(jobs, workers, handle, refused, meter)
+            from spinepath.population.assess import started_workers
+
+            # Started first: they get ready while the input is measured.
+            pool = stack.enter_context(started_workers(workers or None))
+        jobs, total = _jobs(source, ndjson=intakes is not None, size=chunk)
+        handle = stack.enter_context(atomic_output(out, inputs))
+        meter = stack.enter_context(rows_progress(err, f"assessing ({engine.value})", total))
+        if engine is EngineChoice.polars:
+            _run_polars(jobs, pool, handle, refused, meter)
         else:
             # Loaded here only: Polars' workers load their own.
             _run_sql(jobs, kb.default(), handle, refused, meter, engine, spark_master)
@@ -109,7 +113,7 @@ def _readable() -> Iterator[None]:
 
 
 def _run_polars(
-    jobs: Iterator[Job], workers: int, handle: Any, refused: list[pl.DataFrame], meter: RowsMeter
+    jobs: Iterator[Job], pool: Workers, handle: Any, refused: list[pl.DataFrame], meter: RowsMeter
 ) -> None:
     import polars as pl
     import pyarrow.parquet as pq
@@ -125,7 +129,7 @@ def _run_polars(
     writer = pq.ParquetWriter(handle, schema, store_schema=False)
     try:
         with _readable():
-            for done, refused_here, rows in run_jobs(jobs, workers or None):
+            for done, refused_here, rows in run_jobs(jobs, pool):
                 writer.write_table(done.to_arrow(compat_level=newest))
                 refused.append(refused_here)
                 meter(rows)

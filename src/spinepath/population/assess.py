@@ -159,38 +159,65 @@ def _received(done: pl.DataFrame | Path) -> pl.DataFrame:
     return found
 
 
-def run_jobs(
-    jobs: Iterable[Job], workers: int | None = None
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, int]]:
-    """Every job's result, in order, from ``workers`` processes (one per CPU by default).
+def warm() -> None:
+    """A worker's start: the knowledge base loaded and the plan built before any chunk arrives."""
+    knowledge = kb.default()
+    evaluate_lazy(fact_frame(pl.LazyFrame(schema=intake_schema()), knowledge.fact_terms), knowledge)
 
-    The pathway's Python steps hold the interpreter lock, so processes rather than threads; at
-    most one job per worker waits ahead, so memory stays bounded by the chunk size. A frame
-    yielded is valid until the next is asked for."""
+
+@dataclass(frozen=True)
+class Workers:
+    """Processes that assess chunks (none: the main process does), and the directory their
+    decisions are handed over in."""
+
+    pool: ProcessPoolExecutor | None
+    handoff: Path
+    count: int
+
+
+@contextmanager
+def started_workers(workers: int | None = None) -> Iterator[Workers]:
+    """``workers`` processes (one per CPU by default), started and warmed at once: they load
+    the knowledge base and build the plan (about 1 s each) while the caller reads the input.
+
+    The pathway's Python steps hold the interpreter lock, so processes rather than threads."""
     count = workers or os.cpu_count() or 1
-    if count == 1:
+    with tempfile.TemporaryDirectory(prefix="spinepath-assess-") as handoff:
+        if count == 1:
+            yield Workers(None, Path(handoff), 1)
+            return
+        context = multiprocessing.get_context("spawn")
+        with (
+            worker_environment(count),
+            ProcessPoolExecutor(count, mp_context=context, initializer=warm) as pool,
+        ):
+            pool.submit(os.getpid)  # the pool starts its processes at the first task
+            yield Workers(pool, Path(handoff), count)
+
+
+def run_jobs(
+    jobs: Iterable[Job], workers: Workers
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, int]]:
+    """Every job's result, in order. At most one job per worker waits ahead, so memory stays
+    bounded by the chunk size. A frame yielded is valid until the next is asked for."""
+    pool = workers.pool
+    if pool is None:
         for job in jobs:
             done, refused, rows = run_job(job)
             yield _received(done), refused, rows
         return
-    context = multiprocessing.get_context("spawn")
-    with (
-        tempfile.TemporaryDirectory(prefix="spinepath-assess-") as handoff,
-        worker_environment(count),
-        ProcessPoolExecutor(count, mp_context=context) as pool,
-    ):
-        pending: deque[Future[tuple[pl.DataFrame | Path, pl.DataFrame, int]]] = deque()
+    pending: deque[Future[tuple[pl.DataFrame | Path, pl.DataFrame, int]]] = deque()
 
-        def first() -> tuple[pl.DataFrame, pl.DataFrame, int]:
-            done, refused, rows = pending.popleft().result()
-            return _received(done), refused, rows
+    def first() -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        done, refused, rows = pending.popleft().result()
+        return _received(done), refused, rows
 
-        for job in jobs:
-            pending.append(pool.submit(run_job, job, Path(handoff)))
-            if len(pending) > count:
-                yield first()
-        while pending:
+    for job in jobs:
+        pending.append(pool.submit(run_job, job, workers.handoff))
+        if len(pending) > workers.count:
             yield first()
+    while pending:
+        yield first()
 
 
 WORKER_ENVIRONMENT = {
