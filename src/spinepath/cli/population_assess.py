@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     import polars as pl
 
     from spinepath.knowledge import KnowledgeBase
-    from spinepath.population.assess import Job, Workers
+    from spinepath.population.assess import Job
+    from spinepath.population.workers import Workers
 
 
 class EngineChoice(StrEnum):
@@ -57,9 +58,6 @@ def assess_command(
     """Run the whole pathway (urgency, concerns, still-to-ask, pattern, STarT Back, surgical
     opinion, imaging, care plan) over every assessment, writing one row per assessment with the
     columns listed in docs/population-pathway.md. The decisions equal the per-person engine's."""
-
-    from spinepath import knowledge as kb
-
     err = Console(stderr=True)
     if (dataset is None) == (intakes is None):
         raise fail("give one of --dataset DIR or --intakes FILE")
@@ -73,9 +71,10 @@ def assess_command(
     refused: list[pl.DataFrame] = []
     with ExitStack() as stack:
         if engine is EngineChoice.polars:
-            from spinepath.population.assess import started_workers
+            from spinepath.population.workers import started_workers
 
-            # Started first: they get ready while the input is measured.
+            # Started before this process imports Polars, which would set the allocator
+            # settings the workers are meant to get; they get ready while the input is measured.
             pool = stack.enter_context(started_workers(workers or None))
         jobs, total = _jobs(source, ndjson=intakes is not None, size=chunk)
         handle = stack.enter_context(atomic_output(out, inputs))
@@ -83,7 +82,8 @@ def assess_command(
         if engine is EngineChoice.polars:
             _run_polars(jobs, pool, handle, refused, meter)
         else:
-            # Loaded here only: Polars' workers load their own.
+            from spinepath import knowledge as kb
+
             _run_sql(jobs, kb.default(), handle, refused, meter, engine, spark_master)
     _report_refused(err, refused, rejected, inputs)
     err.print(f"--out {out}: {meter.summary('assessments')}", highlight=False)

@@ -15,13 +15,10 @@ first.
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
-import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +31,7 @@ from spinepath.pathway.bulk_validation import ERRORS, with_errors
 from spinepath.pathway.columnar import evaluate_lazy
 from spinepath.pathway.fact_columns import fact_frame, intake_schema
 from spinepath.population import tables
+from spinepath.population.workers import Workers
 
 KEYS = ("person_id", "assessment_id", "assessed_on")
 """The columns that say whose assessment a decision row is."""
@@ -165,36 +163,6 @@ def warm() -> None:
     evaluate_lazy(fact_frame(pl.LazyFrame(schema=intake_schema()), knowledge.fact_terms), knowledge)
 
 
-@dataclass(frozen=True)
-class Workers:
-    """Processes that assess chunks (none: the main process does), and the directory their
-    decisions are handed over in."""
-
-    pool: ProcessPoolExecutor | None
-    handoff: Path
-    count: int
-
-
-@contextmanager
-def started_workers(workers: int | None = None) -> Iterator[Workers]:
-    """``workers`` processes (one per CPU by default), started and warmed at once: they load
-    the knowledge base and build the plan (about 1 s each) while the caller reads the input.
-
-    The pathway's Python steps hold the interpreter lock, so processes rather than threads."""
-    count = workers or os.cpu_count() or 1
-    with tempfile.TemporaryDirectory(prefix="spinepath-assess-") as handoff:
-        if count == 1:
-            yield Workers(None, Path(handoff), 1)
-            return
-        context = multiprocessing.get_context("spawn")
-        with (
-            worker_environment(count),
-            ProcessPoolExecutor(count, mp_context=context, initializer=warm) as pool,
-        ):
-            pool.submit(os.getpid)  # the pool starts its processes at the first task
-            yield Workers(pool, Path(handoff), count)
-
-
 def run_jobs(
     jobs: Iterable[Job], workers: Workers
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, int]]:
@@ -218,29 +186,3 @@ def run_jobs(
             yield first()
     while pending:
         yield first()
-
-
-WORKER_ENVIRONMENT = {
-    # Freed memory is kept for the next chunk rather than handed back to the system and
-    # faulted in again (on a million people: half the page faults, a third less system time).
-    "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000,muzzy_decay_ms:10000",
-}
-"""Settings of the workers' memory allocator (jemalloc, which Polars uses), unless set already."""
-
-
-@contextmanager
-def worker_environment(workers: int) -> Iterator[None]:
-    """The environment the workers start with: ``WORKER_ENVIRONMENT``, and Polars in each
-    worker given its share of the CPUs (``POLARS_MAX_THREADS``): a pool per process the size of
-    the machine makes the workers take turns on every core. A value already set is kept."""
-    wanted = {
-        **WORKER_ENVIRONMENT,
-        "POLARS_MAX_THREADS": str(max(1, (os.cpu_count() or 1) // workers)),
-    }
-    added = [name for name in wanted if name not in os.environ]
-    os.environ.update({name: wanted[name] for name in added})
-    try:
-        yield
-    finally:
-        for name in added:
-            del os.environ[name]
