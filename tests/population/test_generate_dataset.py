@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 import pytest
 import typer
 from hypothesis import given, settings
@@ -39,6 +40,7 @@ from spinepath.population.tables import (
     TIMEPOINTS,
     conform,
     scan,
+    table_path,
 )
 
 COHORT = 20_000
@@ -362,6 +364,21 @@ def test_worker_processes_draw_the_same_rows_as_one_process() -> None:
     assert sizes == [1_024, 1_024, 452]
     for table in TABLES:
         assert pl.concat(parts[table]).equals(serial[table]), table
+
+
+def test_files_are_written_in_whole_row_groups_whatever_the_chunks(tmp_path: Path) -> None:
+    whole = _concat(90, 3, chunk=90, clinics=3)
+    with generate_dataset.ParquetTables(tmp_path, row_group=7) as writer:
+        for _, tables in dataset_chunks(90, 3, chunk=11, settings=CareSettings(clinics=3)):
+            writer.write(tables)
+    for table in TABLES:
+        rows = whole[table].height
+        if rows == 0:
+            continue
+        metadata = pq.ParquetFile(table_path(tmp_path, table)).metadata
+        groups = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        assert groups == [7] * (rows // 7) + ([rows % 7] if rows % 7 else []), table
+        assert scan(tmp_path, table).collect().equals(whole[table]), table
 
 
 def test_a_chunk_drawn_alone_must_start_a_block() -> None:
