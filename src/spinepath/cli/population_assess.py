@@ -73,8 +73,7 @@ def assess_command(
         if engine is EngineChoice.polars:
             from spinepath.population.workers import started_workers
 
-            # Started before this process imports Polars, which would set the allocator
-            # settings the workers are meant to get; they get ready while the input is measured.
+            # Started first: they get ready while the input is measured.
             pool = stack.enter_context(started_workers(workers or None))
         jobs, total = _jobs(source, ndjson=intakes is not None, size=chunk)
         handle = stack.enter_context(atomic_output(out, inputs))

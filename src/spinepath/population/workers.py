@@ -63,27 +63,43 @@ def _exit_at_once() -> None:
     os._exit(0)
 
 
-WORKER_ENVIRONMENT = {
-    # Freed memory is kept for the next chunk rather than handed back to the system and
-    # faulted in again (on a million people: half the page faults, a third less system time).
-    "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000,muzzy_decay_ms:10000",
-}
-"""Settings of the workers' memory allocator (jemalloc, which Polars uses), unless set already."""
+ALLOCATOR = "_RJEM_MALLOC_CONF"
+"""The settings of jemalloc, the memory allocator Polars uses: options separated by commas, the
+last value of an option counting."""
+
+WORKER_ALLOCATOR = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
+"""The workers' allocator settings: freed memory is kept for the next chunk rather than handed
+back to the system and faulted in again (on a million people: half the page faults, a third
+less system time)."""
+
+POLARS_ALLOCATOR = "dirty_decay_ms:500,muzzy_decay_ms:1000"
+"""What importing Polars writes into the environment, before any settings found there: so a
+process started by one that imported Polars inherits it, though nobody chose it."""
+
+
+def allocator_settings(found: str | None) -> str:
+    """The workers' allocator settings given those in the environment: the workers' own, then
+    any the user gave (which win over them), leaving out what Polars wrote on its own."""
+    given = (found or "").removeprefix(POLARS_ALLOCATOR).strip(",")
+    return f"{WORKER_ALLOCATOR},{given}" if given else WORKER_ALLOCATOR
 
 
 @contextmanager
 def worker_environment(workers: int) -> Iterator[None]:
-    """The environment the workers start with: ``WORKER_ENVIRONMENT``, and Polars in each
-    worker given its share of the CPUs (``POLARS_MAX_THREADS``): a pool per process the size of
-    the machine makes the workers take turns on every core. A value already set is kept."""
-    wanted = {
-        **WORKER_ENVIRONMENT,
-        "POLARS_MAX_THREADS": str(max(1, (os.cpu_count() or 1) // workers)),
-    }
-    added = [name for name in wanted if name not in os.environ]
-    os.environ.update({name: wanted[name] for name in added})
+    """The environment the workers start with: their allocator settings, and Polars in each
+    worker given its share of the CPUs (``POLARS_MAX_THREADS``, unless set already): a pool per
+    process the size of the machine makes the workers take turns on every core. The caller's
+    environment is restored afterwards."""
+    wanted = {ALLOCATOR: allocator_settings(os.environ.get(ALLOCATOR))}
+    if "POLARS_MAX_THREADS" not in os.environ:
+        wanted["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
-        for name in added:
-            del os.environ[name]
+        for name, value in saved.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
