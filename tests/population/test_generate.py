@@ -3,6 +3,7 @@ by the engine as its subgroups should be."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections import Counter
@@ -15,6 +16,7 @@ from spinepath.pathway.intake import Intake
 from spinepath.population.generate import (
     NON_SPECIFIC,
     SERIOUS,
+    CohortError,
     expected_shares,
     has_red_flag,
     labelled_people,
@@ -123,11 +125,16 @@ def test_the_docs_list_every_figure() -> None:
     assert not missing
 
 
-def test_every_reference_figure_cites_reference_md_and_every_assumption_says_why() -> None:
+def test_every_figure_says_where_it_comes_from() -> None:
     for name, figure in load_cohort().figures.items():
         if figure.source == "reference":
             assert figure.reference is not None, name
             assert figure.reference.startswith("reference.md"), name
+        elif figure.source == "literature":
+            # The paper or the measure's steward, where it can be read again.
+            assert figure.primary is not None, name
+            assert "https://" in figure.primary, name
+            assert figure.seen, name
         else:
             assert figure.reason, name
 
@@ -166,3 +173,21 @@ def test_an_unwritable_path_exits_2_naming_the_option(tmp_path: Path) -> None:
         result = _cli("population", "generate", "--people", "5", "--out", str(out))
         assert result.returncode == 2
         assert "--out" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("figure", "missing"),
+    [
+        ({"value": 0.1, "source": "literature", "seen": "x", "reason": "y"}, "primary"),
+        ({"value": 0.1, "source": "literature", "primary": "https://x", "reason": "y"}, "seen"),
+        ({"value": 0.1, "source": "reference", "primary": "https://x"}, "reference"),
+        ({"value": 0.1, "source": "assumption"}, "reason"),
+    ],
+)
+def test_a_figure_without_its_source_is_refused(
+    tmp_path: Path, figure: dict[str, object], missing: str
+) -> None:
+    path = tmp_path / "cohort.yaml"
+    path.write_text(json.dumps({"version": 1, "figures": {"share": figure}}), encoding="utf-8")
+    with pytest.raises(CohortError, match=missing):
+        load_cohort(path)

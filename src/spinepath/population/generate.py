@@ -68,15 +68,18 @@ class Figure(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     value: float | dict[str, float]
-    source: Literal["reference", "assumption"]
+    source: Literal["reference", "literature", "assumption"]
     reference: str | None = None
     primary: str | None = None
+    seen: str | None = None
     reason: str | None = None
 
     @model_validator(mode="after")
     def _sourced(self) -> Figure:
         if self.source == "reference" and not (self.reference and self.primary):
             raise ValueError("a reference figure needs `reference` and `primary`")
+        if self.source == "literature" and not (self.primary and self.seen and self.reason):
+            raise ValueError("a literature figure needs `primary`, `seen` and `reason`")
         if self.source == "assumption" and not self.reason:
             raise ValueError("an assumption needs a `reason`")
         return self
