@@ -20,11 +20,11 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Workers:
-    """Processes that assess chunks (none: the main process does), and the directory their
-    decisions are handed over in."""
+    """Processes that assess chunks, and the directory their decisions are handed over in
+    (neither: the main process assesses them)."""
 
     pool: ProcessPoolExecutor | None
-    handoff: Path
+    handoff: Path | None
     count: int
 
 
@@ -34,17 +34,17 @@ def started_workers(workers: int | None = None) -> Iterator[Workers]:
 
     The pathway's Python steps hold the interpreter lock, so processes rather than threads."""
     count = workers or os.cpu_count() or 1
-    with tempfile.TemporaryDirectory(prefix="spinepath-assess-") as handoff:
-        if count == 1:
-            yield Workers(None, Path(handoff), 1)
-            return
-        context = multiprocessing.get_context("spawn")
-        with (
-            worker_environment(count),
-            ProcessPoolExecutor(count, mp_context=context, initializer=_ready) as pool,
-        ):
-            pool.submit(os.getpid)  # the pool starts its processes at the first task
-            yield Workers(pool, Path(handoff), count)
+    if count == 1:
+        yield Workers(None, None, 1)
+        return
+    context = multiprocessing.get_context("spawn")
+    with (
+        tempfile.TemporaryDirectory(prefix="spinepath-assess-") as handoff,
+        worker_environment(count),
+        ProcessPoolExecutor(count, mp_context=context, initializer=_ready) as pool,
+    ):
+        pool.submit(os.getpid)  # the pool starts its processes at the first task
+        yield Workers(pool, Path(handoff), count)
 
 
 def _ready() -> None:
